@@ -1,0 +1,31 @@
+"""The command-line interface: the only place that reads argv, prints or exits."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="gandiag",
+    help="Diagnose GAN training runs: stable, mode collapse or non-converged, with evidence and fixes.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _register() -> None:
+    for name in ("analyze", "train", "inspect"):
+        try:
+            module = __import__(f"gandiag.cli.{name}", fromlist=["register"])
+        except ModuleNotFoundError as exc:  # module not written yet
+            if exc.name != f"gandiag.cli.{name}":
+                raise
+            continue
+        module.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,133 @@
+"""Readers for training logs, one module per input family, and format sniffing.
+
+Each reader module exposes ``FORMAT`` (its name), ``sniff(path, head) -> float``
+(0 = not this format, 1 = certainly this format) and
+``read(path, **options) -> RawTable``. :func:`read_run` picks the reader,
+then :func:`gandiag.history.build_history` normalises what it found.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from ..errors import InputError, UsageError
+from ..history import RawTable, Reduction, RunHistory, build_history
+
+#: input format name -> module (imported only when used).
+READER_MODULES: Mapping[str, str] = {
+    "csv": "gandiag.ingest.csv",
+    "jsonl": "gandiag.ingest.jsonl",
+    "console": "gandiag.ingest.console",
+    "tensorboard": "gandiag.ingest.tensorboard",
+}
+
+#: File names that hold a run's history inside a run folder, in order of preference.
+HISTORY_FILENAMES = ("history.csv", "history.csv.gz", "metrics.csv", "history.jsonl", "metrics.jsonl",
+                     "train.log", "log.txt")
+
+HEAD_BYTES = 64 * 1024
+
+
+def available_formats() -> list[str]:
+    """Formats whose reader module is installed in this version."""
+    out = []
+    for name, module in READER_MODULES.items():
+        if importlib.util.find_spec(module) is not None:
+            out.append(name)
+    return out
+
+
+def _reader(fmt: str):
+    module = READER_MODULES.get(fmt)
+    if module is None or importlib.util.find_spec(module) is None:
+        raise UsageError(f"unknown input format '{fmt}'", hint="Use one of: " + ", ".join(available_formats()))
+    return importlib.import_module(module)
+
+
+def _read_head(path: Path) -> bytes:
+    if path.is_dir():
+        return b""
+    with open(path, "rb") as fh:
+        head = fh.read(HEAD_BYTES)
+    if path.suffix == ".gz" or head[:2] == b"\x1f\x8b":
+        import gzip
+
+        try:
+            with gzip.open(path, "rb") as fh:
+                head = fh.read(HEAD_BYTES)
+        except (OSError, EOFError):
+            pass
+    return head
+
+
+def sniff_format(path: str | Path) -> str:
+    """Guess the input format of ``path`` from its name and first bytes."""
+    path = Path(path)
+    head = _read_head(path) if str(path) != "-" else b""
+    best, best_score = None, 0.0
+    for fmt in available_formats():
+        score = float(_reader(fmt).sniff(path, head))
+        if score > best_score:
+            best, best_score = fmt, score
+    if best is None:
+        raise InputError(
+            "not a training log gandiag can read",
+            where=str(path),
+            hint="Give a CSV/JSONL history, a console log or a TensorBoard folder; "
+            "or name the format with --input-format (" + ", ".join(available_formats()) + ")",
+        )
+    return best
+
+
+def read_raw(path: str | Path, *, input_format: str | None = None, **options) -> RawTable:
+    """Read a log with the right reader, without mapping names to roles."""
+    p = Path(path)
+    if str(path) != "-":
+        if not p.exists():
+            raise InputError("file not found", where=str(path), hint="Check the path")
+    fmt = input_format or ("csv" if str(path) == "-" else sniff_format(p))
+    return _reader(fmt).read(p if str(path) != "-" else "-", **options)
+
+
+def read_run(
+    path: str | Path,
+    *,
+    input_format: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    d_loss_reduction: Reduction | str | None = None,
+) -> RunHistory:
+    """Read a training log into a :class:`~gandiag.history.RunHistory`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A history file, a run folder (its ``history.csv`` or the first of
+        :data:`HISTORY_FILENAMES`), or ``-`` for CSV on standard input.
+    input_format : str, optional
+        Skip sniffing and use this reader.
+    columns : mapping of role -> name, optional
+        ``--column`` overrides of the alias table.
+    d_loss_reduction : 'mean' or 'sum', optional
+        How a combined discriminator loss was reported; default per format.
+    """
+    p = Path(path)
+    if str(path) != "-" and p.is_dir():
+        p = find_history_in(p)
+    raw = read_raw(p if str(path) != "-" else "-", input_format=input_format)
+    return build_history(raw, overrides=columns, d_loss_reduction=d_loss_reduction)
+
+
+def find_history_in(folder: Path) -> Path:
+    """The history file of a run folder (TensorBoard folders are returned as is)."""
+    for name in HISTORY_FILENAMES:
+        if (folder / name).is_file():
+            return folder / name
+    if any(folder.glob("events.out.tfevents.*")) or any(folder.glob("*/events.out.tfevents.*")):
+        return folder
+    raise InputError(
+        "folder holds no training history",
+        where=str(folder),
+        hint="Expected one of " + ", ".join(HISTORY_FILENAMES) + " or TensorBoard event files",
+    )
