@@ -9,6 +9,7 @@ then :func:`gandiag.history.build_history` normalises what it found.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -131,3 +132,33 @@ def find_history_in(folder: Path) -> Path:
         where=str(folder),
         hint="Expected one of " + ", ".join(HISTORY_FILENAMES) + " or TensorBoard event files",
     )
+
+
+def discover_runs(path: str | Path) -> list[Path]:
+    """The histories under ``path``: the file itself, a run folder's history, or every run folder below.
+
+    Raises :class:`InputError` for a missing path or a folder with no history in it.
+    """
+    p = Path(path)
+    if str(path) == "-":
+        return [p]
+    if not p.exists():
+        raise InputError("file or folder not found", where=str(path), hint="Check the path")
+    if p.is_file():
+        return [p]
+    try:
+        return [find_history_in(p)]
+    except InputError:
+        pass
+    found: list[Path] = []
+    for folder in sorted({q.parent for name in HISTORY_FILENAMES for q in p.rglob(name)}):
+        found.append(find_history_in(folder))
+    tb = sorted({q.parent for q in p.rglob("events.out.tfevents.*")} - {f.parent for f in found})
+    found.extend(tb)
+    if not found:
+        raise InputError(
+            "folder holds no training history",
+            where=str(p),
+            hint="Expected run folders with " + ", ".join(HISTORY_FILENAMES[:3]) + " or TensorBoard event files",
+        )
+    return found

@@ -1,0 +1,50 @@
+"""gandiag: automated failure-mode analysis of GAN training.
+
+>>> import gandiag
+>>> sorted(gandiag.__all__)[:3]
+['Diagnosis', 'Finding', 'GandiagError']
+"""
+
+from __future__ import annotations
+
+from ._version import __version__
+from .errors import GandiagError
+
+__all__ = [
+    "Diagnosis",
+    "Finding",
+    "GandiagError",
+    "RunHistory",
+    "RunLogger",
+    "Verdict",
+    "__version__",
+    "analyze",
+    "read_run",
+]
+
+_LAZY = {
+    "analyze": ("gandiag.api", "analyze"),
+    "read_run": ("gandiag.ingest", "read_run"),
+    "RunHistory": ("gandiag.history", "RunHistory"),
+    "Diagnosis": ("gandiag.findings", "Diagnosis"),
+    "Finding": ("gandiag.findings", "Finding"),
+    "Verdict": ("gandiag.findings", "Verdict"),
+    "RunLogger": ("gandiag.runlog", "RunLogger"),
+}
+
+
+def __getattr__(name: str):
+    # Imports on first use keep `import gandiag` (and the CLI's start) light.
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'gandiag' has no attribute {name!r}") from None
+    import importlib
+
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

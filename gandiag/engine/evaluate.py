@@ -1,0 +1,245 @@
+"""Evaluate rules on a history: signals (computed once each), conditions, persistence, findings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..findings import Evidence, Finding, Severity, Status
+from ..history import RunHistory
+from ..signals import oscillation, persistence, rolling, trend
+from .model import Condition, Op, Rule, Signal
+
+
+@dataclass(frozen=True)
+class SnapshotTable:
+    """Per-snapshot statistics of generated samples, on their own step axis."""
+
+    steps: np.ndarray
+    stats: Mapping[str, np.ndarray]
+
+
+@dataclass(frozen=True)
+class Axis:
+    """The rows a rule is judged on: every logged step, or every snapshot."""
+
+    steps: np.ndarray
+    settle_start: int  # first row index of the settled window
+
+    @property
+    def n(self) -> int:
+        return int(self.steps.size)
+
+
+def settle_start(n: int, settle_fraction: float) -> int:
+    """First row of the settled window: the final ``settle_fraction`` of the rows."""
+    return int(min(max(n - max(1, int(round(n * settle_fraction))), 0), max(n - 1, 0)))
+
+
+class SignalCache:
+    """Computes each (signal, series, parameters) once per history (great_expectations' metric reuse)."""
+
+    def __init__(self, history: RunHistory, snapshots: SnapshotTable | None = None):
+        self.history = history
+        self.snapshots = snapshots
+        self._cache: dict[tuple, np.ndarray] = {}
+
+    def values(self, cond: Condition, series: str) -> np.ndarray:
+        key = (cond.signal, series, cond.params)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._compute(cond, series)
+            self._cache[key] = hit
+        return hit
+
+    def _compute(self, cond: Condition, series: str) -> np.ndarray:
+        p = dict(cond.params)
+        if cond.signal is Signal.SNAPSHOT:
+            return np.asarray(self.snapshots.stats[series], dtype=float)
+        if cond.signal is Signal.NONFINITE:
+            return self.history.nonfinite_mask(series).astype(float)
+        v = self.history.get(series)
+        s = cond.signal
+        if s is Signal.VALUE:
+            return v
+        if s is Signal.ROLLING_MEAN:
+            return rolling.rolling_mean(v, window=p["window"])
+        if s is Signal.ROLLING_MEDIAN:
+            return rolling.rolling_median(v, window=p["window"])
+        if s is Signal.ROLLING_STD:
+            return rolling.rolling_std(v, window=p["window"])
+        if s is Signal.ROLLING_CV:
+            return rolling.rolling_cv(v, window=p["window"])
+        if s is Signal.SATURATION:
+            return rolling.saturation(v, window=p["window"], level=p["level"])
+        if s is Signal.NEAR_ZERO:
+            return rolling.near_zero(v, window=p["window"], level=p["level"])
+        if s is Signal.TREND:
+            return trend.relative_trend(v, window=p["window"], smooth=p["smooth"])
+        if s is Signal.OSCILLATION:
+            return oscillation.relative_amplitude(v, window=p["window"], long_window=p["long_window"] or None)
+        if s is Signal.SIGN_CHANGE_RATE:
+            return oscillation.sign_change_rate(v, window=p["window"])
+        raise AssertionError(f"unhandled signal {s}")  # the loader admits only known signals
+
+
+def compare(values: np.ndarray, op: Op, threshold) -> np.ndarray:
+    """Elementwise ``values op threshold``; NaN compares False."""
+    with np.errstate(invalid="ignore"):
+        if op is Op.LT:
+            return values < threshold
+        if op is Op.LE:
+            return values <= threshold
+        if op is Op.GT:
+            return values > threshold
+        if op is Op.GE:
+            return values >= threshold
+        lo, hi = threshold
+        if op is Op.BETWEEN:
+            return (values >= lo) & (values <= hi)
+        return (values < lo) | (values > hi)
+
+
+def rule_applies(rule: Rule, history: RunHistory, snapshots: SnapshotTable | None) -> str | None:
+    """``None`` when the rule can run, else why it is skipped."""
+    if rule.on_samples:
+        if snapshots is None or snapshots.steps.size == 0:
+            return "no sample snapshots"
+        missing = [s for c in rule.when for s in c.series if s not in snapshots.stats]
+        return f"needs {', '.join(missing)}" if missing else None
+    for c in rule.when:
+        if not any(history.has(s) for s in c.series):
+            return "needs " + " or ".join(c.series)
+    return None
+
+
+def evaluate_rule(
+    rule: Rule, cache: SignalCache, axis: Axis
+) -> list[Finding]:
+    """Findings of one rule: its active episode (if any) and earlier recovered ones."""
+    n = axis.n
+    if n == 0:
+        return []
+    mask = np.ones(n, dtype=bool)
+    valid = np.ones(n, dtype=bool)
+    per_cond: list[tuple[Condition, str, np.ndarray]] = []
+    for cond in rule.when:
+        cmask = np.zeros(n, dtype=bool)
+        cvalid = np.zeros(n, dtype=bool)
+        chosen = None
+        for series in cond.series:
+            if rule.on_samples:
+                if series not in cache.snapshots.stats:
+                    continue
+            elif not cache.history.has(series):
+                continue
+            vals = cache.values(cond, series)
+            hit = compare(vals, cond.op, cond.value)
+            cmask |= hit
+            cvalid |= ~np.isnan(vals)
+            if chosen is None or hit.sum() > compare(chosen[1], cond.op, cond.value).sum():
+                chosen = (series, vals)
+        mask &= cmask
+        valid &= cvalid
+        per_cond.append((cond, chosen[0], chosen[1]))
+    p = rule.persistence
+    warm = max(p.warmup_steps, int(round(p.warmup_fraction * n)))
+    if warm:
+        mask[: min(warm, n)] = False
+    for_rows = p.for_snapshots if rule.on_samples else p.for_steps
+    eps = persistence.episodes(mask, for_steps=for_rows)
+    if eps.shape[0] == 0:
+        return []
+    s0 = axis.settle_start
+    settle_valid = valid[s0:]
+    denom = int(settle_valid.sum())
+    share = float(mask[s0:][settle_valid].sum() / denom) if denom else 0.0
+    last = eps[-1]
+    if p.settle_share == 0.0:
+        active_idx = 0  # any episode makes the rule active (e.g. non-finite losses): onset at the first
+        active = True
+    else:
+        active = bool(last[1] >= s0 and share >= p.settle_share)
+        active_idx = eps.shape[0] - 1
+    findings = []
+    for i, (start, end) in enumerate(eps):
+        is_active = active and (i == active_idx if p.settle_share > 0 else True)
+        if active and p.settle_share == 0.0 and i > 0:
+            break
+        if not is_active and rule.severity is Severity.INFO:
+            continue  # past healthy spells are not worth a finding
+        if is_active and p.settle_share == 0.0:
+            span = (int(start), n - 1)
+            fraction = float(mask[start:].mean())
+        elif is_active:
+            span = (int(start), int(end))
+            fraction = share
+        else:
+            span = (int(start), int(end))
+            fraction = float(mask[start : end + 1].mean())
+        findings.append(_finding(rule, cache, per_cond, mask, span, axis, fraction, is_active))
+    return findings
+
+
+def _finding(rule, cache, per_cond, mask, span, axis: Axis, fraction: float, is_active: bool) -> Finding:
+    start, end = span
+    steps = axis.steps
+    st = persistence.streaks(mask[start : end + 1])
+    streak = int((st[:, 1] - st[:, 0] + 1).max()) if st.size else 0
+    judged = slice(max(start, axis.settle_start) if is_active and end >= axis.settle_start else start, end + 1)
+    evidence = []
+    for cond, series, vals in per_cond:
+        seg = vals[judged]
+        seg = seg[np.isfinite(seg)]
+        observed = float(np.median(seg)) if seg.size else float("nan")
+        if cond.signal is Signal.NONFINITE:
+            observed = float(np.mean(mask[start:]))  # share of rows since onset with a non-finite loss
+        threshold = cond.value if not isinstance(cond.value, tuple) else list(cond.value)
+        evidence.append(
+            Evidence(
+                series=series, signal=cond.describe(), observed=observed, op=cond.op.value,
+                threshold=threshold, streak_steps=streak, fraction=round(fraction, 4),
+                start_step=int(steps[start]), end_step=int(steps[end]),
+            )
+        )
+    first = evidence[0]
+    period = float("nan")
+    osc_series = [s for c, s, _ in per_cond if c.signal is Signal.OSCILLATION]
+    if osc_series:
+        raw = cache.history.get(osc_series[0])
+        period, _ = oscillation.dominant_period(raw[judged])
+    fields = {
+        "observed": first.observed,
+        "threshold": first.threshold if not isinstance(first.threshold, list) else f"[{first.threshold[0]:g}, {first.threshold[1]:g}]",
+        "streak": streak,
+        "fraction": fraction,
+        "onset": int(steps[start]),
+        "end": int(steps[end]),
+        "series": first.series,
+        "period": period,
+    }
+    message = _format(rule.message, fields)
+    severity = rule.severity
+    if not is_active and severity is Severity.ERROR:
+        severity = Severity.WARNING  # a past episode the run recovered from
+    if not is_active:
+        message += f" (episode at steps {int(steps[start])}-{int(steps[end])}; the run recovered)"
+    return Finding(
+        rule=rule.code, name=rule.name, title=rule.title, severity=severity,
+        status=Status.ACTIVE if is_active else Status.RECOVERED, supports=rule.supports,
+        weight=rule.weight, onset_step=int(steps[start]), end_step=int(steps[end]),
+        evidence=tuple(evidence), message=message, fix=rule.docs.fix,
+    )
+
+
+def _format(template: str, fields: dict) -> str:
+    class _Safe(dict):
+        def __missing__(self, key):
+            return "{" + key + "}"
+
+    try:
+        return template.format_map(_Safe(fields))
+    except (ValueError, TypeError, IndexError):
+        return template

@@ -1,0 +1,342 @@
+"""Strict loader for rule files: every problem in every file, reported at once.
+
+A rule file is TOML data (read with the standard library's ``tomllib``): no
+code, no ``eval``, a closed set of keys, signals, operators and series.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from ..errors import RuleError, UsageError
+from ..findings import Severity, Verdict
+from ..history import SERIES_NAMES
+from .model import SIGNAL_PARAMS, Condition, Family, Op, Persistence, Rule, RuleDocs, Signal
+
+#: Per-snapshot statistics of generated samples that sample rules can read.
+SNAPSHOT_STATS: tuple[str, ...] = (
+    "coverage",
+    "coverage_ratio",
+    "density",
+    "precision",
+    "recall",
+    "ndb",
+    "ndb_excess",
+    "mpd_ratio",
+    "dup_share",
+)
+
+CODE_RE = re.compile(r"^GD[1-9][0-9]{2}$")
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+TOP_KEYS = {"code", "name", "title", "severity", "verdict", "weight", "families", "message", "when", "persistence", "docs"}
+REQUIRED_TOP = {"code", "name", "title", "severity", "message", "when", "docs"}
+WHEN_KEYS = {"series", "signal", "op", "value"}
+PERSISTENCE_KEYS = {"for_steps", "warmup_steps", "warmup_fraction", "settle_share", "for_snapshots"}
+DOC_KEYS = ("what", "why", "example", "fix")
+MESSAGE_FIELDS = {"observed", "threshold", "streak", "fraction", "onset", "end", "series", "period"}
+
+
+def default_rules_dir() -> Path:
+    """The rules shipped with gandiag: inside the wheel, or ``rules/`` in a checkout."""
+    here = Path(__file__).resolve().parent.parent
+    packaged = here / "_rules"
+    if packaged.is_dir():
+        return packaged
+    return here.parent / "rules"
+
+
+def _rule_files(path: Path) -> list[Path]:
+    if path.is_dir():
+        return sorted(path.glob("*.toml"))
+    return [path]
+
+
+def load_rules(paths: Sequence[str | Path] | None = None, *, include_default: bool = True) -> dict[str, Rule]:
+    """Load rules from the default set plus ``paths`` (files or folders).
+
+    A rule in a later path with the same code replaces the earlier one (that
+    is how ``--rules`` overrides a shipped rule); two rules with one code in
+    the same source are an error.
+
+    Raises
+    ------
+    RuleError
+        Listing every problem found, each as ``file:key: what``.
+    """
+    sources: list[Path] = []
+    if include_default:
+        sources.append(default_rules_dir())
+    for p in paths or ():
+        p = Path(p)
+        if not p.exists():
+            raise UsageError("rules path not found", where=str(p), hint="Give a .toml rule file or a folder of them")
+        sources.append(p)
+    rules: dict[str, Rule] = {}
+    problems: list[str] = []
+    for source in sources:
+        seen: dict[str, str] = {}
+        files = _rule_files(source)
+        if source.is_dir() and not files and source != default_rules_dir():
+            problems.append(f"{source}: folder holds no .toml rule files")
+        for f in files:
+            rule, errs = _load_file(f)
+            problems.extend(errs)
+            if rule is None:
+                continue
+            if rule.code in seen:
+                problems.append(f"{f}:code: duplicate code {rule.code} (also in {seen[rule.code]})")
+                continue
+            seen[rule.code] = str(f)
+            rules[rule.code] = rule
+    names: dict[str, str] = {}
+    for rule in rules.values():
+        if rule.name in names and names[rule.name] != rule.code:
+            problems.append(f"{rule.path}:name: name '{rule.name}' is also used by {names[rule.name]}")
+        names[rule.name] = rule.code
+    if problems:
+        raise RuleError(problems)
+    return dict(sorted(rules.items()))
+
+
+def _load_file(path: Path) -> tuple[Rule | None, list[str]]:
+    where = str(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"{where}: TOML syntax error: {exc}"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{where}: cannot read rule file: {exc}"]
+    problems: list[str] = []
+
+    def bad(key: str, what: str) -> None:
+        problems.append(f"{where}:{key}: {what}")
+
+    for key in sorted(set(data) - TOP_KEYS):
+        bad(key, f"unknown key (allowed: {', '.join(sorted(TOP_KEYS))})")
+    for key in sorted(REQUIRED_TOP - set(data)):
+        bad(key, "missing required key")
+
+    code = _get(data, "code", str, bad)
+    if code is not None and not CODE_RE.match(code):
+        bad("code", f"'{code}' is not a code like GD101 (GD1xx discriminator, GD2xx generator, GD3xx samples, GD9xx data quality)")
+    if code is not None and CODE_RE.match(code) and path.stem.split("-")[0].upper() != code and path.stem.upper() != code:
+        bad("code", f"code {code} does not match the file name '{path.name}' (expected {code}-<name>.toml)")
+    name = _get(data, "name", str, bad)
+    if name is not None and not NAME_RE.match(name):
+        bad("name", f"'{name}' must be lower-case words joined by '-'")
+    title = _get(data, "title", str, bad)
+    severity = _enum(data, "severity", Severity, bad)
+    verdict = None
+    if "verdict" in data:
+        raw = data["verdict"]
+        if raw == "none":
+            verdict = None
+        else:
+            verdict = _enum(data, "verdict", Verdict, bad)
+            if verdict is Verdict.INCONCLUSIVE:
+                bad("verdict", "a rule cannot support 'inconclusive'")
+    weight = 0.5
+    if "weight" in data:
+        w = data["weight"]
+        if isinstance(w, bool) or not isinstance(w, (int, float)) or not 0 <= w <= 1:
+            bad("weight", f"must be a number in [0, 1], got {w!r}")
+        else:
+            weight = float(w)
+    families: tuple[Family, ...] = (Family.BCE,)
+    if "families" in data:
+        fam = data["families"]
+        if not isinstance(fam, list) or not fam:
+            bad("families", "must be a non-empty list such as [\"bce\", \"lsgan\"] or [\"any\"]")
+        else:
+            out = []
+            for i, f in enumerate(fam):
+                try:
+                    out.append(Family(f))
+                except ValueError:
+                    bad(f"families[{i}]", f"unknown loss family {f!r} (allowed: {', '.join(x.value for x in Family)})")
+            families = tuple(out)
+    message = _get(data, "message", str, bad)
+    if message is not None:
+        try:
+            fields = {f for _, f, _, _ in string.Formatter().parse(message) if f is not None}
+        except ValueError as exc:
+            bad("message", f"invalid template: {exc}")
+        else:
+            unknown = {f.split(".")[0].split("[")[0] for f in fields} - MESSAGE_FIELDS
+            if unknown:
+                bad("message", f"unknown placeholder(s) {sorted(unknown)} (allowed: {sorted(MESSAGE_FIELDS)})")
+
+    conditions = _conditions(data.get("when"), bad) if "when" in data else ()
+    persistence = _persistence(data.get("persistence", {}), bad)
+    docs = _docs(data.get("docs"), bad) if "docs" in data else None
+
+    if problems:
+        return None, problems
+    return (
+        Rule(
+            code=code, name=name, title=title, severity=severity, supports=verdict, weight=weight,
+            families=families, when=conditions, persistence=persistence, message=message, docs=docs,
+            path=where,
+        ),
+        [],
+    )
+
+
+def _get(data: dict, key: str, typ: type, bad) -> object:
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, typ) or (typ is str and not value.strip()):
+        bad(key, f"must be a non-empty {typ.__name__}, got {type(value).__name__} {value!r}")
+        return None
+    return value
+
+
+def _enum(data: dict, key: str, enum, bad):
+    if key not in data:
+        return None
+    try:
+        return enum(data[key])
+    except ValueError:
+        bad(key, f"unknown value {data[key]!r} (allowed: {', '.join(e.value for e in enum)})")
+        return None
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _conditions(raw, bad) -> tuple[Condition, ...]:
+    if not isinstance(raw, list) or not raw or not all(isinstance(c, dict) for c in raw):
+        bad("when", "must be one or more [[when]] tables")
+        return ()
+    out = []
+    for i, c in enumerate(raw):
+        key = f"when[{i}]"
+        ok = True
+        for k in sorted(set(c) - WHEN_KEYS - {p for params in SIGNAL_PARAMS.values() for p in params}):
+            bad(f"{key}.{k}", "unknown key")
+            ok = False
+        for k in sorted(WHEN_KEYS - set(c)):
+            bad(f"{key}.{k}", "missing required key")
+            ok = False
+        try:
+            signal = Signal(c.get("signal"))
+        except ValueError:
+            bad(f"{key}.signal", f"unknown signal {c.get('signal')!r} (allowed: {', '.join(s.value for s in Signal)})")
+            continue
+        series = c.get("series")
+        series_t = (series,) if isinstance(series, str) else tuple(series) if isinstance(series, list) else None
+        allowed = SNAPSHOT_STATS if signal is Signal.SNAPSHOT else SERIES_NAMES
+        if not series_t or not all(isinstance(s, str) for s in series_t):
+            bad(f"{key}.series", "must be a series name or a list of them")
+            ok = False
+        else:
+            for s in series_t:
+                if s not in allowed:
+                    bad(f"{key}.series", f"unknown series {s!r} for signal '{signal.value}' (allowed: {', '.join(allowed)})")
+                    ok = False
+        spec = SIGNAL_PARAMS[signal]
+        params = []
+        for k in sorted(set(c) - WHEN_KEYS):
+            if k not in spec:
+                bad(f"{key}.{k}", f"signal '{signal.value}' takes no parameter '{k}' (takes: {', '.join(spec) or 'none'})")
+                ok = False
+        for pname, (ptype, default) in spec.items():
+            if pname in c:
+                v = c[pname]
+                if ptype is int and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
+                    bad(f"{key}.{pname}", f"must be a positive integer, got {v!r}")
+                    ok = False
+                    continue
+                if ptype is float and not _number(v):
+                    bad(f"{key}.{pname}", f"must be a number, got {v!r}")
+                    ok = False
+                    continue
+                params.append((pname, ptype(v)))
+            elif default is None:
+                bad(f"{key}.{pname}", f"signal '{signal.value}' needs '{pname}'")
+                ok = False
+            else:
+                params.append((pname, default))
+        try:
+            op = Op(c.get("op"))
+        except ValueError:
+            bad(f"{key}.op", f"unknown operator {c.get('op')!r} (allowed: {', '.join(o.value for o in Op)})")
+            continue
+        value = c.get("value")
+        if op in (Op.BETWEEN, Op.OUTSIDE):
+            if not (isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value) and value[0] <= value[1]):
+                bad(f"{key}.value", f"operator '{op.value}' needs [low, high] with low <= high, got {value!r}")
+                ok = False
+            else:
+                value = (float(value[0]), float(value[1]))
+        elif not _number(value):
+            bad(f"{key}.value", f"must be a number, got {value!r}")
+            ok = False
+        else:
+            value = float(value)
+        if ok:
+            out.append(Condition(series=series_t, signal=signal, params=tuple(params), op=op, value=value))
+    return tuple(out)
+
+
+def _persistence(raw, bad) -> Persistence:
+    if not isinstance(raw, dict):
+        bad("persistence", "must be a table")
+        return Persistence()
+    for k in sorted(set(raw) - PERSISTENCE_KEYS):
+        bad(f"persistence.{k}", f"unknown key (allowed: {', '.join(sorted(PERSISTENCE_KEYS))})")
+    kwargs = {}
+    for k in ("for_steps", "warmup_steps", "for_snapshots"):
+        if k in raw:
+            v = raw[k]
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                bad(f"persistence.{k}", f"must be a non-negative integer, got {v!r}")
+            else:
+                kwargs[k] = v
+    for k in ("warmup_fraction", "settle_share"):
+        if k in raw:
+            v = raw[k]
+            if not _number(v) or not 0 <= v <= 1:
+                bad(f"persistence.{k}", f"must be a number in [0, 1], got {v!r}")
+            else:
+                kwargs[k] = float(v)
+    return Persistence(**kwargs)
+
+
+def _docs(raw, bad) -> RuleDocs | None:
+    if not isinstance(raw, dict):
+        bad("docs", "must be a table with what, why, example, fix")
+        return None
+    for k in sorted(set(raw) - set(DOC_KEYS)):
+        bad(f"docs.{k}", f"unknown key (allowed: {', '.join(DOC_KEYS)})")
+    ok = True
+    for k in DOC_KEYS:
+        if not isinstance(raw.get(k), str) or not raw[k].strip():
+            bad(f"docs.{k}", "missing or empty (every rule documents what it does, why it is bad, an example and the fix)")
+            ok = False
+    return RuleDocs(**{k: raw[k].strip() for k in DOC_KEYS}) if ok else None
+
+
+def select_rules(
+    rules: dict[str, Rule], *, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None
+) -> dict[str, Rule]:
+    """Keep rules whose code starts with a ``select`` prefix and with no ``ignore`` prefix."""
+    select = [s.strip().upper() for s in (select or []) if s.strip()]
+    ignore = [s.strip().upper() for s in (ignore or []) if s.strip()]
+    for prefix in select + ignore:
+        if not prefix.startswith("GD") or not any(code.startswith(prefix) for code in rules):
+            raise UsageError(f"no rule code starts with '{prefix}'", hint="See `gandiag rules list`")
+    out = {}
+    for code, rule in rules.items():
+        if select and not any(code.startswith(p) for p in select):
+            continue
+        if any(code.startswith(p) for p in ignore):
+            continue
+        out[code] = rule
+    return out

@@ -1,0 +1,200 @@
+"""CSV histories: gandiag's own, the tutorial's columns, Keras CSVLogger, Lightning, W&B/MLflow exports.
+
+Read with pandas' C parser. Handles ``,`` ``;`` or tab separators, gzip,
+a UTF-8 BOM, CRLF, ``NA``, sparse rows (merged by step later), a truncated
+last line from a killed run (dropped with a warning) and NaN/inf values
+(kept: they are evidence of divergence).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+from ..history import RawTable, Reduction
+from ..roles import Role, resolve_role
+
+FORMAT = "csv"
+
+_NONFINITE_WORDS = {"nan", "-nan", "+nan", "inf", "+inf", "-inf", "infinity", "-infinity", "+infinity"}
+_MISSING_WORDS = {"", "na", "n/a", "null", "none", "nat", "<na>"}
+
+
+def sniff(path: Path, head: bytes) -> float:
+    name = path.name.lower()
+    if name.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz")):
+        return 0.9
+    text = _decode(head)
+    if text is None:
+        return 0.0
+    lines = [ln for ln in text.splitlines()[:5] if ln.strip()]
+    if len(lines) < 2:
+        return 0.0
+    sep = _separator(lines[0])
+    if sep is None:
+        return 0.0
+    header = [c.strip() for c in lines[0].split(sep)]
+    if not any(resolve_role(c) for c in header):
+        return 0.1
+    widths = {len(ln.split(sep)) for ln in lines[1:4]}
+    return 0.7 if widths == {len(header)} else 0.3
+
+
+def _decode(head: bytes) -> str | None:
+    if b"\x00" in head[:4096]:
+        return None
+    try:
+        return head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            return head[:-3].decode("utf-8-sig")  # a multi-byte character cut by the head
+        except UnicodeDecodeError:
+            return None
+
+
+def _separator(header: str) -> str | None:
+    counts = {sep: header.count(sep) for sep in (",", ";", "\t")}
+    sep, n = max(counts.items(), key=lambda kv: kv[1])
+    return sep if n > 0 else None
+
+
+def _open_bytes(path) -> tuple[bytes, bool]:
+    if str(path) == "-":
+        return sys.stdin.buffer.read(), False
+    data = Path(path).read_bytes()
+    gz = data[:2] == b"\x1f\x8b"
+    if gz:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            # A gzip stream cut short by a killed run: keep what decompresses.
+            data = _partial_gunzip(data)
+            if not data:
+                raise InputError(f"corrupt gzip file ({exc})", where=str(path), hint="Re-export the log") from None
+    return data, gz
+
+
+def _partial_gunzip(data: bytes) -> bytes:
+    import zlib
+
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        return d.decompress(data)
+    except zlib.error:
+        return b""
+
+
+def read(path, **_options) -> RawTable:
+    """Read a CSV history into a :class:`RawTable` (names as found)."""
+    import pandas as pd
+
+    where = "<stdin>" if str(path) == "-" else str(path)
+    data, _ = _open_bytes(path)
+    if not data.strip():
+        raise InputError("empty file", where=where, hint="The run wrote nothing yet; check the path or wait for the first step")
+    if b"\x00" in data[:4096]:
+        raise InputError("binary data, not a CSV text file", where=where,
+                         hint="Give the history CSV, a console log, JSONL or a TensorBoard folder")
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text_head = data[:8192].decode("utf-8")
+    except UnicodeDecodeError:
+        text_head = data[:8192].decode("latin-1")
+    first_line = text_head.splitlines()[0] if text_head.splitlines() else ""
+    sep = _separator(first_line)
+    if sep is None:
+        raise InputError("no header with separated column names in the first line", where=where,
+                         hint="A CSV history starts with a header such as step,d_loss,g_loss")
+    header = [c.strip().strip('"') for c in first_line.split(sep)]
+
+    warnings: list[str] = []
+    # A killed run can leave its last line half-written (fewer fields than the
+    # header). Drop it with a warning; every complete row is kept.
+    body = data.rstrip(b"\r\n")
+    cut = body.rfind(b"\n")
+    last = body[cut + 1 :]
+    if cut >= 0 and last.count(sep.encode()) < len(header) - 1:
+        data = body[: cut + 1]
+        warnings.append(f"the last line was incomplete (a run killed mid-write?) and was dropped: {last[:60].decode('utf-8', 'replace')!r}")
+    try:
+        df = pd.read_csv(
+            io.BytesIO(data), sep=sep, engine="c", skipinitialspace=True,
+            # 'nan' is NOT a missing marker: a logged NaN is evidence of divergence,
+            # an empty field is a metric not logged on that row (sparse logs).
+            na_values=["", "NA", "N/A", "null", "None", "<NA>"], keep_default_na=False,
+            encoding="utf-8", encoding_errors="replace", on_bad_lines="error", low_memory=False,
+        )
+    except pd.errors.EmptyDataError:
+        raise InputError("empty file", where=where, hint="Check the path") from None
+    except pd.errors.ParserError as exc:
+        raise InputError(f"malformed CSV ({str(exc).strip().splitlines()[-1]})", where=where,
+                         hint="Every row needs as many fields as the header; fix or remove the bad line") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text ({exc.reason})", where=where, hint="Save the log as UTF-8") from None
+    if df.shape[0] == 0:
+        raise InputError("the file has a header but no data rows", where=where,
+                         hint="The run logged no step yet; wait for it or check the path")
+    df.columns = [str(c).strip() for c in df.columns]
+
+    columns: dict[str, np.ndarray] = {}
+    nonfinite: dict[str, np.ndarray] = {}
+    for name in df.columns:
+        col = df[name]
+        role = resolve_role(name)
+        if col.dtype.kind in "fiub":
+            values = col.to_numpy(dtype=float, na_value=np.nan)
+            nf = np.isinf(values)
+        else:
+            values, nf = _coerce(col, name, role, where)
+            if values is None:
+                continue  # a text column (a timestamp, a run name): not a metric
+        columns[name] = values
+        nonfinite[name] = nf
+    if "step" not in {(resolve_role(c) or "").__str__() for c in columns} and not columns:
+        raise InputError("no numeric column", where=where, hint="Check the file is a training history")
+
+    notes: dict[str, object] = {"rows": int(df.shape[0]), "separator": {"\t": "tab"}.get(sep, sep)}
+    # 0-based step counters (Lightning, W&B's _step) become 1-based: step N = N+1 completed updates.
+    step_col = next((c for c in columns if resolve_role(c) is Role.STEP), None)
+    if step_col is not None:
+        s = columns[step_col]
+        finite = s[np.isfinite(s)]
+        if finite.size and float(finite.min()) == 0.0:
+            columns[step_col] = s + 1.0
+            notes["step_offset"] = "0-based step column shifted to 1-based"
+    return RawTable(
+        columns=columns, source=where, input_format=FORMAT, nonfinite=nonfinite,
+        default_reduction=Reduction.MEAN, warnings=tuple(warnings), notes=notes,
+    )
+
+
+def _coerce(col, name: str, role, where: str):
+    """Parse an object column: numbers, NaN/inf words and missing markers; else an error for metrics."""
+    import pandas as pd
+
+    text = col.astype("string").str.strip()
+    lower = text.str.lower()
+    pct = text.str.endswith("%").fillna(False)
+    cleaned = text.where(~pct, text.str.rstrip("%"))
+    values = pd.to_numeric(cleaned, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    missing = lower.isna() | lower.isin(_MISSING_WORDS)
+    words = lower.isin(_NONFINITE_WORDS).fillna(False).to_numpy()
+    bad = np.isnan(values) & ~missing.to_numpy() & ~words
+    if bad.any():
+        if role is None or role in (Role.EPOCH, Role.BATCH):
+            return None, None
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            f"column '{name}' has a non-numeric value {str(col.iloc[i])!r} at line {i + 2}",
+            where=where, hint="Loss and accuracy columns must hold numbers (nan/inf are allowed)",
+        )
+    for word, val in (("inf", np.inf), ("+inf", np.inf), ("infinity", np.inf), ("-inf", -np.inf), ("-infinity", -np.inf)):
+        values[(lower == word).fillna(False).to_numpy()] = val
+    nf = words | np.isinf(values)
+    return values, nf

@@ -1,0 +1,116 @@
+"""Labelled numbers in a line of text: the lexer under the console-log reader.
+
+A console line such as ``[Epoch 3/200] [Batch 5/938] [D loss: 0.69] [G loss: 0.81]``
+is read as a sequence of numbers, each with the label printed in front of it.
+Nothing here knows a training script; the layouts in
+:mod:`gandiag.ingest.console` decide what the unlabelled numbers mean.
+
+Rules
+-----
+- A number is an integer, a decimal or scientific-notation literal, or
+  ``nan``/``inf``/``infinity`` (any case, optionally signed), optionally
+  followed by ``%``. It must not touch a letter, digit, ``_`` or ``.`` on
+  either side, so ``d1``, ``5s`` and ``57ms/step`` are not numbers.
+- ``a/b`` (or ``a / b``) is one token: a *fraction* when both sides are
+  integers and the label is empty or an index name (``Epoch 3/200``,
+  ``[50/1583]``), otherwise two values (``D(G(z)): 0.0000 / 0.0000``).
+- The label of a number is the text since the previous number, cut at the
+  last hard delimiter (``,`` ``;`` ``|`` tab ``]`` `` - ``), with brackets,
+  quotes, ``:`` and ``=`` trimmed, and only the part after an inner ``:``
+  or ``=`` kept. When the label does not name a known series but a shorter
+  tail of it does (``train D loss`` -> ``D loss``), the tail is used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..roles import INDEX_ROLES, Role, resolve_role
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)(?![a-z])"
+_TOKEN = re.compile(
+    rf"(?<![\w.+\-])(?P<a>{_NUM})(?P<pa>%)?(?:[ \t]*/[ \t]*(?P<b>{_NUM})(?P<pb>%)?)?(?![\w.])",
+    re.IGNORECASE,
+)
+_INT = re.compile(r"[-+]?\d+\Z")
+_HARD = re.compile(r"[,;|\t\]]| - |\s{3,}")
+_TRIM = " \t[({<>'\"*:=#"
+# An index word glued to its number ("Step12", "iter100") is split before lexing.
+_GLUED = re.compile(r"\b(step|epoch|iter|iteration|batch)(\d+)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One number found in a line.
+
+    ``value`` is exactly ``float()`` of the printed text; ``second`` is the
+    number after a ``/`` (a fraction's total or a second value); ``percent``
+    says the value was printed with ``%``; ``start`` is its column.
+    """
+
+    label: str
+    value: float
+    text: str
+    second: float | None = None
+    second_text: str | None = None
+    percent: bool = False
+    fraction: bool = False
+    start: int = 0
+
+    @property
+    def role(self) -> Role | None:
+        return resolve_role(self.label) if self.label else None
+
+
+def clean_label(segment: str) -> str:
+    """Reduce the text between two numbers to the label of the second one."""
+    pieces = [p for p in _HARD.split(segment)]
+    label = pieces[-1] if pieces else ""
+    label = label.strip(_TRIM)
+    for sep in (":", "="):
+        if sep in label:
+            label = label.rsplit(sep, 1)[1].strip(_TRIM)
+    if not label or resolve_role(label) is not None:
+        return label
+    words = label.split()
+    for i in range(1, len(words)):
+        tail = " ".join(words[i:])
+        if resolve_role(tail) is not None:
+            return tail
+    return label
+
+
+def lex(line: str) -> list[Labelled]:
+    """All labelled numbers of ``line``, in order.
+
+    >>> [(t.label, t.value) for t in lex(">12, d1=0.593, d2=0.546 g=1.330, a1=76, a2=82")]
+    [('', 12.0), ('d1', 0.593), ('d2', 0.546), ('g', 1.33), ('a1', 76.0), ('a2', 82.0)]
+    >>> t = lex("D(G(z)): 0.0012 / 0.0003")[0]
+    >>> (t.label, t.value, t.second, t.fraction)
+    ('D(G(z))', 0.0012, 0.0003, False)
+    """
+    line = _GLUED.sub(r"\1 \2", line)
+    out: list[Labelled] = []
+    prev_end = 0
+    for m in _TOKEN.finditer(line):
+        label = clean_label(line[prev_end:m.start()])
+        prev_end = m.end()
+        a, b = m.group("a"), m.group("b")
+        fraction = False
+        if b is not None and _INT.match(a) and _INT.match(b):
+            role = resolve_role(label) if label else None
+            fraction = (role is None and not label) or role in INDEX_ROLES
+        out.append(
+            Labelled(
+                label=label,
+                value=float(a),
+                text=a,
+                second=float(b) if b is not None else None,
+                second_text=b,
+                percent=bool(m.group("pa")),
+                fraction=fraction,
+                start=m.start(),
+            )
+        )
+    return out

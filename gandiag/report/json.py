@@ -1,0 +1,79 @@
+"""JSON report, schema ``gandiag.report/1`` (documented in docs/report-schema.md).
+
+Fields may be added within version 1, never renamed or removed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+
+from .._version import __version__
+from ..findings import Diagnosis, Finding
+
+SCHEMA = "gandiag.report/1"
+
+
+def _num(x):
+    if isinstance(x, float):
+        return None if math.isnan(x) else (str(x) if math.isinf(x) else round(x, 6))
+    if isinstance(x, (list, tuple)):
+        return [_num(v) for v in x]
+    return x
+
+
+def finding_dict(f: Finding) -> dict:
+    return {
+        "rule": f.rule,
+        "name": f.name,
+        "title": f.title,
+        "severity": f.severity.value,
+        "status": f.status.value,
+        "supports": f.supports.value if f.supports else None,
+        "onset_step": f.onset_step,
+        "end_step": f.end_step,
+        "evidence": [{k: _num(v) for k, v in e.as_dict().items()} for e in f.evidence],
+        "message": f.message,
+        "fix": f.fix,
+    }
+
+
+def run_dict(d: Diagnosis) -> dict:
+    return {
+        "source": d.source,
+        "inputs": dict(d.inputs),
+        "verdict": d.verdict.value,
+        "confidence": d.confidence,
+        "onset_step": d.onset_step,
+        "reason": d.reason,
+        "loss_family": d.loss_family,
+        "n_steps": d.n_steps,
+        "settle_window": None if d.settle_window is None else {
+            "start_step": d.settle_window.start_step,
+            "end_step": d.settle_window.end_step,
+            "fraction": d.settle_window.fraction,
+        },
+        "findings": [finding_dict(f) for f in d.findings],
+        "skipped_rules": [{"rule": c, "reason": why} for c, why in d.skipped_rules],
+        "warnings": list(d.warnings),
+        "snapshots": [{k: _num(v) for k, v in s.items()} for s in d.snapshots],
+    }
+
+
+def render(
+    diagnoses: Sequence[Diagnosis],
+    *,
+    rules_digest: str,
+    options: Mapping[str, object],
+    errors: Sequence[tuple[str, str]] = (),
+) -> str:
+    doc = {
+        "schema": SCHEMA,
+        "gandiag_version": __version__,
+        "rules_digest": rules_digest,
+        "options": dict(options),
+        "runs": [run_dict(d) for d in diagnoses],
+        "errors": [{"source": s, "message": m} for s, m in errors],
+    }
+    return json.dumps(doc, indent=2, allow_nan=False)
