@@ -209,7 +209,7 @@ def _finding(rule, cache, per_cond, mask, span, axis: Axis, fraction: float, is_
     osc_series = [s for c, s, _ in per_cond if c.signal is Signal.OSCILLATION]
     if osc_series:
         raw = cache.history.get(osc_series[0])
-        period, _ = oscillation.dominant_period(raw[judged])
+        period, _ = oscillation.dominant_period(raw[start : end + 1])
     fields = {
         "observed": first.observed,
         "threshold": first.threshold if not isinstance(first.threshold, list) else f"[{first.threshold[0]:g}, {first.threshold[1]:g}]",

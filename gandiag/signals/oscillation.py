@@ -60,10 +60,16 @@ def dominant_period(values: np.ndarray, *, min_period: float = 4.0) -> tuple[flo
     x = np.arange(y.size, dtype=float)
     coef = np.polyfit(x, y, 1)
     r = y - np.polyval(coef, x)
-    power = np.abs(np.fft.rfft(r)) ** 2
-    freqs = np.fft.rfftfreq(r.size)
+    n_fft = 8 * (1 << int(np.ceil(np.log2(r.size))))  # zero-padding interpolates the peak
+    power = np.abs(np.fft.rfft(r, n=n_fft)) ** 2
+    freqs = np.fft.rfftfreq(n_fft)
     keep = (freqs > 0) & (freqs <= 1.0 / min_period)
     if not keep.any() or power[freqs > 0].sum() <= 0:
         return float("nan"), 0.0
-    k = np.argmax(np.where(keep, power, -1.0))
-    return float(1.0 / freqs[k]), float(power[k] / power[freqs > 0].sum())
+    peak = float(freqs[np.argmax(np.where(keep, power, -1.0))])
+    # The power share is read off the plain periodogram: the peak's bin and its neighbours.
+    raw = np.abs(np.fft.rfft(r)) ** 2
+    raw_f = np.fft.rfftfreq(r.size)
+    total = raw[raw_f > 0].sum()
+    near = np.abs(raw_f - peak) <= 1.0 / r.size
+    return 1.0 / peak, float(raw[near & (raw_f > 0)].sum() / total) if total > 0 else 0.0
