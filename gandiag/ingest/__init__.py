@@ -72,6 +72,8 @@ def sniff_format(path: str | Path) -> str:
         score = float(_reader(fmt).sniff(path, head))
         if score > best_score:
             best, best_score = fmt, score
+        if best_score >= 0.9:
+            break  # certain enough (e.g. a .csv name with a CSV header): skip the other sniffers
     if best is None:
         raise InputError(
             "not a training log gandiag can read",

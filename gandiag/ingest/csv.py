@@ -116,19 +116,21 @@ def read(path, **_options) -> RawTable:
     warnings: list[str] = []
     # A killed run can leave its last line half-written (fewer fields than the
     # header). Drop it with a warning; every complete row is kept.
-    body = data.rstrip(b"\r\n")
-    cut = body.rfind(b"\n")
-    last = body[cut + 1 :]
+    end = len(data)
+    while end and data[end - 1] in b"\r\n":
+        end -= 1
+    cut = data.rfind(b"\n", 0, end)
+    last = data[cut + 1 : end]
     if cut >= 0 and last.count(sep.encode()) < len(header) - 1:
-        data = body[: cut + 1]
+        data = data[: cut + 1]
         warnings.append(f"the last line was incomplete (a run killed mid-write?) and was dropped: {last[:60].decode('utf-8', 'replace')!r}")
     try:
         df = pd.read_csv(
-            io.BytesIO(data), sep=sep, engine="c", skipinitialspace=True,
+            io.BytesIO(data), sep=sep, engine="c",
             # 'nan' is NOT a missing marker: a logged NaN is evidence of divergence,
             # an empty field is a metric not logged on that row (sparse logs).
             na_values=["", "NA", "N/A", "null", "None", "<NA>"], keep_default_na=False,
-            encoding="utf-8", encoding_errors="replace", on_bad_lines="error", low_memory=False,
+            encoding="utf-8", encoding_errors="replace", on_bad_lines="error",
         )
     except pd.errors.EmptyDataError:
         raise InputError("empty file", where=where, hint="Check the path") from None

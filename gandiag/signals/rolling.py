@@ -9,10 +9,14 @@ def _min_periods(window: int) -> int:
     return max(1, window // 2)
 
 
-def _frame(values: np.ndarray):
-    import pandas as pd  # pandas' rolling kernels are C; imported lazily
+def _as_float(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
 
-    return pd.Series(np.asarray(values, dtype=float))
+
+def _fit(values: np.ndarray, window: int, min_count: int) -> tuple[int, int]:
+    """Window and minimum count clipped to the series (bottleneck rejects longer windows)."""
+    w = max(1, min(window, np.size(values)))
+    return w, max(1, min(min_count, w))
 
 
 def rolling_mean(values: np.ndarray, *, window: int) -> np.ndarray:
@@ -21,7 +25,13 @@ def rolling_mean(values: np.ndarray, *, window: int) -> np.ndarray:
     >>> rolling_mean(np.array([1.0, 2.0, 3.0, 4.0]), window=2).tolist()
     [1.0, 1.5, 2.5, 3.5]
     """
-    return _frame(values).rolling(window, min_periods=_min_periods(window)).mean().to_numpy()
+    import bottleneck as bn  # O(n) moving-window kernels in C; NaN-skipping like pandas
+
+    v = _as_float(values)
+    if v.size == 0:
+        return v
+    w, mc = _fit(v, window, _min_periods(window))
+    return bn.move_mean(v, w, min_count=mc)
 
 
 def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
@@ -30,12 +40,24 @@ def rolling_median(values: np.ndarray, *, window: int) -> np.ndarray:
     >>> rolling_median(np.array([1.0, 9.0, 2.0, 3.0]), window=3).tolist()
     [1.0, 5.0, 2.0, 3.0]
     """
-    return _frame(values).rolling(window, min_periods=_min_periods(window)).median().to_numpy()
+    import bottleneck as bn  # O(n log w) moving median
+
+    v = _as_float(values)
+    if v.size == 0:
+        return v
+    w, mc = _fit(v, window, _min_periods(window))
+    return bn.move_median(v, w, min_count=mc)
 
 
 def rolling_std(values: np.ndarray, *, window: int) -> np.ndarray:
     """Trailing sample standard deviation over ``window`` rows, ignoring NaN."""
-    return _frame(values).rolling(window, min_periods=max(2, _min_periods(window))).std().to_numpy()
+    import bottleneck as bn
+
+    v = _as_float(values)
+    if window < 2 or v.size < 2:
+        return np.full(v.shape, np.nan)
+    w, mc = _fit(v, window, max(2, _min_periods(window)))
+    return bn.move_std(v, w, min_count=max(2, mc), ddof=1)
 
 
 def rolling_fraction(mask: np.ndarray, valid: np.ndarray, *, window: int) -> np.ndarray:
@@ -44,7 +66,7 @@ def rolling_fraction(mask: np.ndarray, valid: np.ndarray, *, window: int) -> np.
     Rows where ``valid`` is False (missing values) count neither way.
     """
     m = np.where(valid, mask.astype(float), np.nan)
-    return _frame(m).rolling(window, min_periods=_min_periods(window)).mean().to_numpy()
+    return rolling_mean(m, window=window)
 
 
 def rolling_cv(values: np.ndarray, *, window: int) -> np.ndarray:
