@@ -30,6 +30,11 @@ def analyze(
     d_loss_reduction: str | None = None,
     loss: str | None = None,
     settle_fraction: float = DEFAULT_SETTLE_FRACTION,
+    samples: str | Path | None = None,
+    real: str | Path | None = None,
+    no_samples: bool = False,
+    grid: tuple[int, int] | None = None,
+    tile_shape: tuple[int, int] | None = None,
 ) -> Diagnosis:
     """Diagnose one GAN training run.
 
@@ -48,6 +53,11 @@ def analyze(
         Declare the loss family instead of detecting it.
     settle_fraction : float
         The final share of the run the verdict judges (default 0.25).
+    samples, real : path, optional
+        Generated-sample snapshots (``samples.npz`` with ``step_<N>`` keys, a
+        ``.npy``, a folder of PNGs, or the tutorial's grid PNGs with ``grid``)
+        and a real reference. By default ``samples.npz`` / ``real.npz`` beside
+        the history are used; ``no_samples=True`` turns that off.
 
     Returns
     -------
@@ -85,9 +95,20 @@ def analyze(
     else:
         family, family_reason = detect_loss_family(history)
 
+    from .sampling import discover, snapshot_table
+
+    source_path = run if not isinstance(run, RunHistory) else None
+    if source_path is None and samples is None:
+        no_samples = True
+    sample_inputs = discover(source_path or ".", samples=samples, real=real, no_samples=no_samples,
+                             grid=grid, tile_shape=tile_shape)
+    snaps, snapshot_rows, sample_notes = snapshot_table(
+        sample_inputs, last_step=int(history.steps[-1]) if len(history) else None)
+
     n = len(history)
     axis = Axis(steps=history.steps, settle_start=settle_start(n, settle_fraction))
-    cache = SignalCache(history)
+    snap_axis = None if snaps is None else Axis(steps=snaps.steps, settle_start=settle_start(snaps.steps.size, settle_fraction))
+    cache = SignalCache(history, snaps)
     findings: list[Finding] = []
     skipped: list[tuple[str, str]] = []
     judged = 0
@@ -95,14 +116,12 @@ def analyze(
         if Family.ANY not in rule.families and Family(family.value) not in rule.families:
             skipped.append((code, f"applies to {', '.join(f.value for f in rule.families)} losses, not {family.value}"))
             continue
-        why = rule_applies(rule, history, None)
+        why = rule_applies(rule, history, snaps)
         if why:
             skipped.append((code, why))
             continue
-        if rule.on_samples:
-            continue
         judged += 1
-        findings.extend(evaluate_rule(rule, cache, axis))
+        findings.extend(evaluate_rule(rule, cache, snap_axis if rule.on_samples else axis))
 
     verdict, confidence, onset, reason = classify(
         history, findings, family=family, family_reason=family_reason, judged_rules=judged
@@ -118,10 +137,13 @@ def analyze(
         reason=reason,
         findings=tuple(findings),
         skipped_rules=tuple(skipped),
-        warnings=tuple(history.warnings),
+        warnings=tuple(history.warnings) + tuple(sample_notes),
         settle_window=window,
         inputs={"history": history.source, "format": history.input_format,
-                "columns": dict(history.columns), "d_loss_reduction": history.d_loss_reduction.value},
+                "columns": dict(history.columns), "d_loss_reduction": history.d_loss_reduction.value,
+                "samples": str(sample_inputs.samples) if sample_inputs.samples else None,
+                "real": str(sample_inputs.real) if sample_inputs.real else None},
+        snapshots=tuple(snapshot_rows),
         loss_family=family.value,
         n_steps=n,
     )

@@ -17,6 +17,8 @@ from .roles import LOSS_ROLES
 
 #: Fewer logged rows than this and the run is too short to judge from losses.
 MIN_ROWS = 30
+#: Findings at least this weighty date the onset of a failure.
+STRONG_WEIGHT = 0.75
 
 
 def detect_loss_family(history: RunHistory) -> tuple[LossFamily, str]:
@@ -69,7 +71,10 @@ def classify(
         scores = {v: _combine([f.weight for f in errors if f.supports is v]) for v in FAILURE_VERDICTS}
         verdict = max(scores, key=lambda v: (scores[v], v is Verdict.NON_CONVERGED))
         support = [f for f in errors if f.supports is verdict]
-        onset = min(f.onset_step for f in support)
+        # The failure began where the earliest *strong* piece of evidence began; weak,
+        # reference-free signs (near-duplicates of garbage early samples) would date it too early.
+        strong = [f for f in support if f.weight >= STRONG_WEIGHT] or support
+        onset = min(f.onset_step for f in strong)
         reason = "; ".join(f"{f.rule} {f.name}" for f in support)
         other = [v for v in FAILURE_VERDICTS if v is not verdict and scores[v] > 0]
         if other:

@@ -44,6 +44,15 @@ def _split(values: list[str] | None) -> list[str]:
     return out
 
 
+def _parse_grid(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    rows, sep, cols = text.lower().partition("x")
+    if not sep or not rows.strip().isdigit() or not cols.strip().isdigit() or int(rows) < 1 or int(cols) < 1:
+        raise UsageError(f"--grid expects ROWSxCOLS such as 10x10, got '{text}'")
+    return int(rows), int(cols)
+
+
 def rules_digest(rules) -> str:
     h = hashlib.sha256()
     for code, rule in sorted(rules.items()):
@@ -70,6 +79,10 @@ def register(app: typer.Typer) -> None:
         d_loss_reduction: Annotated[Optional[ReductionOpt], typer.Option(help="How a combined D loss was reported: mean of the real/fake terms or their sum.", case_sensitive=False)] = None,
         loss: Annotated[Optional[LossFamilyOpt], typer.Option(help="Declare the loss family (LSGAN and hinge cannot always be told from BCE).", case_sensitive=False)] = None,
         settle_fraction: Annotated[Optional[float], typer.Option(help="Final share of the run the verdict judges.")] = None,
+        samples: Annotated[Optional[Path], typer.Option(help="Generated-sample snapshots: samples.npz (step_<N> keys), a .npy, a folder of PNGs, or the tutorial's generated_plot_NNN.png grids.")] = None,
+        real: Annotated[Optional[Path], typer.Option(help="A real reference sample (real.npz, .npy or PNG folder).")] = None,
+        no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz found beside a history.")] = False,
+        grid: Annotated[Optional[str], typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show healthy-range findings too.")] = False,
     ) -> None:
         """Diagnose GAN training logs: verdict, onset step, evidence and fixes."""
@@ -102,7 +115,12 @@ def register(app: typer.Typer) -> None:
                 d_loss_reduction=(d_loss_reduction.value if d_loss_reduction else cfg.d_loss_reduction),
                 loss=(loss.value if loss else cfg.loss),
                 settle_fraction=settle_fraction if settle_fraction is not None else (cfg.settle_fraction or 0.25),
+                no_samples=no_samples,
+                grid=_parse_grid(grid),
             )
+            if (samples or real) and len(paths) > 1:
+                raise UsageError("--samples/--real apply to one history; give one path",
+                                 hint="Or keep samples.npz / real.npz beside each history for automatic discovery")
             from ..engine.loader import select_rules
 
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])  # validate codes once
@@ -118,7 +136,8 @@ def register(app: typer.Typer) -> None:
                 continue
             for target in targets:
                 try:
-                    diagnoses.append(run_analyze(target if str(target) != "-" else "-", rules=rule_set, **options))
+                    diagnoses.append(run_analyze(target if str(target) != "-" else "-", rules=rule_set,
+                                                 samples=samples, real=real, **options))
                 except UsageError as exc:
                     raise fail(exc) from None
                 except GandiagError as exc:

@@ -107,8 +107,11 @@ def rule_applies(rule: Rule, history: RunHistory, snapshots: SnapshotTable | Non
     if rule.on_samples:
         if snapshots is None or snapshots.steps.size == 0:
             return "no sample snapshots"
-        missing = [s for c in rule.when for s in c.series if s not in snapshots.stats]
-        return f"needs {', '.join(missing)}" if missing else None
+        for c in rule.when:
+            have = [s for s in c.series if s in snapshots.stats and np.isfinite(snapshots.stats[s]).any()]
+            if not have:
+                return f"needs {' or '.join(c.series)} (no real reference, or snapshots too small)"
+        return None
     for c in rule.when:
         if not any(history.has(s) for s in c.series):
             return "needs " + " or ".join(c.series)

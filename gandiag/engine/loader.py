@@ -20,14 +20,17 @@ from .model import SIGNAL_PARAMS, Condition, Family, Op, Persistence, Rule, Rule
 #: Per-snapshot statistics of generated samples that sample rules can read.
 SNAPSHOT_STATS: tuple[str, ...] = (
     "coverage",
-    "coverage_ratio",
+    "coverage_ratio",  # coverage / its real-vs-real value
     "density",
+    "density_ratio",
     "precision",
+    "precision_ratio",  # precision / its real-vs-real value
     "recall",
     "ndb",
-    "ndb_excess",
-    "mpd_ratio",
-    "dup_share",
+    "ndb_excess",  # share of NDB bins that differ, minus the real-vs-real share
+    "mpd_ratio",  # mean pairwise distance, generated / real
+    "dup_share",  # share of near-duplicate pairs among generated samples
+    "mpd_vs_start",  # mean pairwise distance relative to the run's most diverse snapshot (no reference)
 )
 
 CODE_RE = re.compile(r"^GD[1-9][0-9]{2}$")

@@ -1,0 +1,91 @@
+"""The samples stage: generated-sample snapshots -> per-snapshot diversity statistics.
+
+Sits beside the loss history: ``samples.npz`` / ``real.npz`` next to a
+history are found automatically (``--no-samples`` turns that off), or given
+with ``--samples`` / ``--real``. Statistics come from
+:func:`gandiag.signals.diversity.snapshot_signals`; this module adds the
+ratios the GD3xx rules read (the generator's value over the real-vs-real
+value of the same statistic) and lays them on the snapshots' step axis.
+
+scikit-learn is imported only here, and only when snapshots exist, so the
+losses-only path stays light.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .engine.evaluate import SnapshotTable
+
+SAMPLE_FILES = ("samples.npz",)
+REAL_FILES = ("real.npz",)
+
+
+@dataclass(frozen=True)
+class SampleInputs:
+    samples: Path | None
+    real: Path | None
+    grid: tuple[int, int] | None = None
+    tile_shape: tuple[int, int] | None = None
+
+
+def discover(history_path: str | Path, *, samples=None, real=None, no_samples=False, grid=None, tile_shape=None) -> SampleInputs:
+    """Sample files to use for a history: the ones given, else those beside it."""
+    if no_samples:
+        return SampleInputs(None, None)
+    folder = Path(history_path)
+    folder = folder if folder.is_dir() else folder.parent
+    if samples is None and str(history_path) != "-":
+        samples = next((folder / n for n in SAMPLE_FILES if (folder / n).is_file()), None)
+    if real is None and str(history_path) != "-":
+        real = next((folder / n for n in REAL_FILES if (folder / n).is_file()), None)
+    return SampleInputs(Path(samples) if samples else None, Path(real) if real else None, grid, tile_shape)
+
+
+def _ratio(a: float, b: float) -> float:
+    if not np.isfinite(a) or not np.isfinite(b) or b <= 0:
+        return float("nan")
+    return float(a / b)
+
+
+def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0) -> tuple[SnapshotTable | None, list[dict], list[str]]:
+    """Read the snapshots and compute their statistics.
+
+    Returns the table for the rules, one dict per snapshot for the report,
+    and notes (for example ``insufficient samples``).
+    """
+    if inputs.samples is None:
+        return None, [], []
+    from .ingest.samples import read_reference, read_snapshots
+    from .signals.diversity import snapshot_signals
+
+    snaps = read_snapshots(inputs.samples, last_step=last_step, grid=inputs.grid, tile_shape=inputs.tile_shape)
+    real = read_reference(inputs.real) if inputs.real is not None else None
+    notes: list[str] = []
+    rows: list[dict] = []
+    for step in sorted(snaps):
+        stats = snapshot_signals(snaps[step], real, seed=seed)
+        stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
+        stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])
+        stats["precision_ratio"] = _ratio(stats["precision"], stats["precision_ref"])
+        stats["ndb_excess"] = float(stats["ndb"] - stats["ndb_ref"]) if np.isfinite(stats["ndb"]) and np.isfinite(stats["ndb_ref"]) else float("nan")
+        rows.append({"step": int(step), **stats})
+    if any(r.get("insufficient") == 1.0 for r in rows):
+        n = min(int(r["n_fake"]) for r in rows)
+        notes.append(f"insufficient samples: snapshots of {n} samples are too small for diversity statistics "
+                     "(need at least 200); sample rules did not fire on them")
+    if real is None:
+        notes.append("no real reference (real.npz or --real): only reference-free sample measures were used, "
+                     "so the sample evidence is weaker")
+    elif any(r.get("insufficient_reference") == 1.0 for r in rows):
+        notes.append("the real reference is too small for coverage/density (need at least 400 samples)")
+    steps = np.array([r["step"] for r in rows], dtype=np.int64)
+    keys = [k for k in rows[0] if k != "step"] if rows else []
+    stats = {k: np.array([float(r[k]) for r in rows]) for k in keys}
+    # Relative to the run's own first snapshot, for the no-reference case.
+    if "mpd" in stats and stats["mpd"].size and np.isfinite(stats["mpd"][0]) and stats["mpd"][0] > 0:
+        stats["mpd_vs_start"] = stats["mpd"] / np.nanmax(stats["mpd"])
+    return SnapshotTable(steps=steps, stats=stats), rows, notes
