@@ -1,0 +1,78 @@
+"""Recorded real runs: the analyzer's pinned verdicts must not change unnoticed."""
+
+import json
+import os
+import shutil
+from xml.etree import ElementTree as ET
+
+import pytest
+from typer.testing import CliRunner
+
+from gandiag.cli import app
+from gandiag.verify import load_manifest, verify
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MANIFEST = os.path.join(ROOT, "fixtures", "manifest.json")
+runner = CliRunner()
+
+pytestmark = pytest.mark.skipif(not os.path.exists(MANIFEST), reason="no recorded fixtures in this checkout")
+
+
+def test_every_pinned_fixture_still_gives_its_verdict():
+    r = runner.invoke(app, ["verify", MANIFEST])
+    assert r.exit_code == 0, r.output
+    assert " 0 failed" in r.stdout
+
+
+def test_pinned_verdicts_agree_with_what_a_person_saw_where_samples_are_used():
+    doc, _ = load_manifest(MANIFEST)
+    for run in doc["runs"]:
+        if not run["options"].get("no_samples"):
+            assert run["expected_verdict"] == run["observed_label"], run["id"]
+
+
+def small_manifest(tmp_path, ids):
+    doc = json.load(open(MANIFEST))
+    doc["runs"] = [dict(r, path=os.path.join(ROOT, "fixtures", r["path"])) for r in doc["runs"] if r["id"] in ids]
+    p = tmp_path / "manifest.json"
+    p.write_text(json.dumps(doc))
+    return str(p)
+
+
+def test_a_rule_change_that_flips_a_verdict_fails_verify(tmp_path):
+    # Make GD101 demand an impossible loss: the convergence-failure fixture must change its onset or verdict.
+    src = os.path.join(ROOT, "rules", "GD101-discriminator-loss-vanishes.toml")
+    text = open(src).read().replace("value = 0.05", "value = -1.0")
+    (tmp_path / "GD101-discriminator-loss-vanishes.toml").write_text(text)
+    for name in ("GD102-discriminator-accuracy-pinned.toml", "GD103-discriminator-outputs-saturated.toml",
+                 "GD302-samples-resemble-nothing.toml", "GD104-discriminator-dominates.toml"):
+        t = open(os.path.join(ROOT, "rules", name)).read().replace('severity = "error"', 'severity = "warning"')
+        (tmp_path / name).write_text(t)
+    manifest = small_manifest(tmp_path / "m", ["digits-convergence_failure-s0/losses", "digits-stable-s0/losses"])
+    assert runner.invoke(app, ["verify", manifest]).exit_code == 0
+    r = runner.invoke(app, ["verify", manifest, "--rules", str(tmp_path)])
+    assert r.exit_code == 1
+    assert "digits-convergence_failure-s0/losses" in r.stdout and "1 passed, 1 failed" in r.stdout
+
+
+def test_verify_junit_and_json(tmp_path):
+    manifest = small_manifest(tmp_path, ["digits-diverge-s0/losses", "digits-wgan-s0/losses"])
+    r = runner.invoke(app, ["verify", manifest, "-f", "junit"])
+    root = ET.fromstring(r.stdout.split("?>", 1)[1] if r.stdout.startswith("<?xml") else r.stdout)
+    assert root.tag == "testsuite" and int(root.get("tests")) == 2 and root.get("failures") == "0"
+    doc = json.loads(runner.invoke(app, ["verify", manifest, "-f", "json"]).stdout)
+    assert doc["failed"] == 0 and all(run["ok"] for run in doc["runs"])
+
+
+def test_update_repins_and_bad_manifest_is_exit_2(tmp_path):
+    shutil.copytree(os.path.join(ROOT, "fixtures", "runs", "digits-stable-s0"), tmp_path / "runs" / "a")
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps({"schema": "gandiag.manifest/1", "runs": [
+        {"id": "a", "path": "runs/a", "expected_verdict": "mode_collapse", "options": {"no_samples": True}}]}))
+    assert runner.invoke(app, ["verify", str(manifest)]).exit_code == 1
+    assert runner.invoke(app, ["verify", str(manifest), "--update"]).exit_code == 0
+    assert json.loads(manifest.read_text())["runs"][0]["expected_verdict"] == "stable"
+    assert runner.invoke(app, ["verify", str(manifest)]).exit_code == 0
+    manifest.write_text('{"schema": "other"}')
+    r = runner.invoke(app, ["verify", str(manifest)])
+    assert r.exit_code == 2 and "gandiag.manifest/1" in r.stderr
