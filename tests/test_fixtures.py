@@ -34,6 +34,7 @@ def test_pinned_verdicts_agree_with_what_a_person_saw_where_samples_are_used():
 def small_manifest(tmp_path, ids):
     doc = json.load(open(MANIFEST))
     doc["runs"] = [dict(r, path=os.path.join(ROOT, "fixtures", r["path"])) for r in doc["runs"] if r["id"] in ids]
+    tmp_path.mkdir(parents=True, exist_ok=True)
     p = tmp_path / "manifest.json"
     p.write_text(json.dumps(doc))
     return str(p)
