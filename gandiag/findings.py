@@ -45,6 +45,7 @@ class Evidence:
     fraction: float  # share of the judged window where the condition held
     start_step: int
     end_step: int
+    unit: str = "steps"  # what streak_steps counts: logged steps, or sample snapshots
 
     def as_dict(self) -> dict:
         return {
@@ -57,6 +58,7 @@ class Evidence:
             "fraction": self.fraction,
             "start_step": self.start_step,
             "end_step": self.end_step,
+            "unit": self.unit,
         }
 
 

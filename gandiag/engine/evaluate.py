@@ -205,6 +205,7 @@ def _finding(rule, cache, per_cond, mask, span, axis: Axis, fraction: float, is_
                 series=series, signal=cond.describe(), observed=observed, op=cond.op.value,
                 threshold=threshold, streak_steps=streak, fraction=round(fraction, 4),
                 start_step=int(steps[start]), end_step=int(steps[end]),
+                unit="snapshots" if rule.on_samples else "steps",
             )
         )
     first = evidence[0]

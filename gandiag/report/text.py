@@ -24,7 +24,8 @@ def _fmt_obs(x) -> str:
 def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
     lines = []
     fmt = d.inputs.get("format", "?")
-    lines.append(f"{d.source}  ({fmt}, {d.n_steps} steps, loss family {d.loss_family})")
+    snaps = f", {len(d.snapshots)} sample snapshots" if d.snapshots else ""
+    lines.append(f"{d.source}  ({fmt}, {d.n_steps} steps{snaps}, loss family {d.loss_family})")
     onset = "-" if d.onset_step is None else str(d.onset_step)
     lines.append(f"  verdict    {d.verdict.value}   confidence {d.confidence:.2f}   onset step {onset}")
     if d.settle_window:
@@ -40,13 +41,16 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
             lines.extend(textwrap.wrap(f.message, _WIDTH, initial_indent=" " * 35, subsequent_indent=" " * 35))
             for e in f.evidence:
                 lines.append(" " * 35 + f"evidence: {e.signal}: observed {_fmt_obs(e.observed)}, "
-                             f"held in {e.fraction:.0%}, longest streak {e.streak_steps} steps")
+                             f"held in {e.fraction:.0%}, longest streak {e.streak_steps} {e.unit}")
             if f.severity is not Severity.INFO:
                 lines.extend(textwrap.wrap("fix: " + f.fix, _WIDTH, initial_indent=" " * 35, subsequent_indent=" " * 40))
     if d.skipped_rules:
         lines.append("")
         skipped = ", ".join(f"{c} ({why})" for c, why in d.skipped_rules)
         lines.extend(textwrap.wrap("skipped: " + skipped, _WIDTH, initial_indent="  ", subsequent_indent="    "))
+    if d.inputs.get("samples"):
+        used = f"samples {d.inputs['samples']}" + (f", reference {d.inputs['real']}" if d.inputs.get("real") else ", no reference")
+        lines.extend(textwrap.wrap("inputs: " + used, _WIDTH, initial_indent="  ", subsequent_indent="    "))
     for w in d.warnings:
         lines.extend(textwrap.wrap("warning: " + w, _WIDTH, initial_indent="  ", subsequent_indent="    "))
     return "\n".join(lines)
