@@ -51,6 +51,21 @@ def _ratio(a: float, b: float) -> float:
     return float(a / b)
 
 
+def _last_reference(fake, real, seed, prepared):
+    """The prepared reference for the next snapshot (built once per sample size)."""
+    from .signals.diversity import DEFAULT_MAX_SAMPLES, MIN_SAMPLES, prepare_reference
+
+    if real is None:
+        return None
+    n_fake = int(np.isfinite(np.asarray(fake, dtype=float).reshape(len(fake), -1)).all(axis=1).sum())
+    m = min(n_fake, len(real) // 2, DEFAULT_MAX_SAMPLES)
+    if m < MIN_SAMPLES:
+        return prepared
+    if prepared is not None and prepared.m == m and prepared.seed == seed:
+        return prepared
+    return prepare_reference(real, m, seed=seed)
+
+
 def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0) -> tuple[SnapshotTable | None, list[dict], list[str]]:
     """Read the snapshots and compute their statistics.
 
@@ -66,8 +81,10 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
     real = read_reference(inputs.real) if inputs.real is not None else None
     notes: list[str] = []
     rows: list[dict] = []
+    prepared = None
     for step in sorted(snaps):
-        stats = snapshot_signals(snaps[step], real, seed=seed)
+        stats = snapshot_signals(snaps[step], real, seed=seed, reference=prepared)
+        prepared = _last_reference(snaps[step], real, seed, prepared)
         stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
         stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])
         stats["precision_ratio"] = _ratio(stats["precision"], stats["precision_ref"])

@@ -16,8 +16,8 @@ All statistics are built from Euclidean distances between flattened samples
 
 Boundary rule: a point lies in a ball when its distance is **at most** the
 radius (``<=``), up to floating-point resolution (squared distances within
-``64 * eps * max|x|^2`` of each other count as equal, and such small ones as
-zero). With a strict ``<``, a generator that reproduces real points exactly
+``128 * eps * max|x|^2`` of each other count as equal; data are centred
+first, and computed in float64 below 32 dimensions). With a strict ``<``, a generator that reproduces real points exactly
 would get zero coverage, because duplicates have radius 0.
 
 Everything is deterministic: subsampling and k-means use ``seed``.
@@ -26,6 +26,7 @@ Everything is deterministic: subsampling and k-means use ``seed``.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from collections.abc import Iterator
 
 import numpy as np
@@ -109,22 +110,33 @@ class _Space:
         self.sets = [np.ascontiguousarray((s - centre).astype(dtype, copy=False)) for s in sets]
         self.norms = [np.einsum("ij,ij->i", s, s, dtype=np.float64).astype(dtype) for s in self.sets]
         biggest = max(float(n.max()) if n.size else 0.0 for n in self.norms)
+        # rounding error of one squared distance is below ``tol``; a comparison of
+        # two computed values (distance vs radius) may be off by twice that.
         self.tol = 64 * float(np.finfo(dtype).eps) * max(biggest, 1e-30)
+        self.slack = 2 * self.tol
 
-    def blocks(self, a: int, b: int, rows: np.ndarray | None = None) -> Iterator[tuple[slice, np.ndarray]]:
-        """Squared distances from (some rows of) set ``a`` to all of set ``b``, in row blocks."""
+    def partial_blocks(self, a: int, b: int, rows: np.ndarray | None = None):
+        """``|y|^2 - 2 x.y`` from (some rows of) set ``a`` to all of set ``b``, in row blocks.
+
+        That is the squared distance less the row's own ``|x|^2``, which does
+        not change a row's order or minimum: one pass over the block fewer.
+        Yields ``(slice, block, |x|^2 of the block's rows)``.
+        """
         xa, na = self.sets[a], self.norms[a]
         if rows is not None:
             xa, na = xa[rows], na[rows]
         xb, nb = self.sets[b], self.norms[b]
         for start in range(0, xa.shape[0], _BLOCK):
             sl = slice(start, min(start + _BLOCK, xa.shape[0]))
-            d2 = xa[sl] @ xb.T
-            d2 *= -2
-            d2 += na[sl, None]
-            d2 += nb[None, :]
-            d2[d2 <= self.tol] = 0.0
-            yield sl, d2
+            h = (xa[sl] * xa.dtype.type(-2)) @ xb.T
+            h += nb[None, :]
+            yield sl, h, na[sl]
+
+    def blocks(self, a: int, b: int, rows: np.ndarray | None = None) -> Iterator[tuple[slice, np.ndarray]]:
+        """Squared distances from (some rows of) set ``a`` to all of set ``b``, in row blocks."""
+        for sl, h, na in self.partial_blocks(a, b, rows):
+            h += na[:, None]
+            yield sl, h  # may be slightly negative from rounding: consumers clip or compare with slack
 
     def kth_radius2(self, a: int, k: int, rows: np.ndarray | None = None) -> np.ndarray:
         """Squared distance from each point of set ``a`` to its k-th nearest *other* point of ``a``."""
@@ -133,10 +145,10 @@ class _Space:
             raise ValueError(f"need more than k={k} samples for k-nearest-neighbour radii, got {n}")
         idx = np.arange(n) if rows is None else np.asarray(rows)
         out = np.empty(idx.size, dtype=self.sets[a].dtype)
-        for sl, d2 in self.blocks(a, a, idx):
-            d2[np.arange(d2.shape[0]), idx[sl]] = np.inf  # a point is not its own neighbour
-            out[sl] = np.partition(d2, k - 1, axis=1)[:, k - 1]
-        return out
+        for sl, h, na in self.partial_blocks(a, a, idx):
+            h[np.arange(h.shape[0]), idx[sl]] = np.inf  # a point is not its own neighbour
+            out[sl] = np.partition(h, k - 1, axis=1)[:, k - 1] + na
+        return np.maximum(out, 0, out=out)
 
 
 def _dtype(exact: bool, d: int):
@@ -149,10 +161,10 @@ def _ball_counts(space: _Space, r2_real: np.ndarray, rows: np.ndarray | None) ->
     n = space.sets[0].shape[0] if rows is None else len(rows)
     covered = np.empty(n, dtype=bool)
     counts = np.empty(n, dtype=np.int64)
-    for sl, d2 in space.blocks(0, 1, rows):
-        inside = d2 <= (r2_real[sl, None] + space.tol)
-        covered[sl] = inside.any(axis=1)
-        counts[sl] = inside.sum(axis=1)
+    for sl, h, na in space.partial_blocks(0, 1, rows):
+        limit = (r2_real[sl] + space.slack - na)[:, None]
+        covered[sl] = h.min(axis=1) <= limit[:, 0]
+        counts[sl] = np.count_nonzero(h <= limit, axis=1)
     return covered, counts
 
 
@@ -160,7 +172,7 @@ def _share_in_balls(space: _Space, query: int, balls: int, r2_balls: np.ndarray)
     """Share of points of set ``query`` inside at least one k-NN ball of set ``balls``."""
     hit = np.zeros(space.sets[query].shape[0], dtype=bool)
     for sl, d2 in space.blocks(balls, query):
-        hit |= (d2 <= (r2_balls[sl, None] + space.tol)).any(axis=0)
+        hit |= (d2 <= (r2_balls[sl, None] + space.slack)).any(axis=0)
     return float(hit.mean())
 
 
@@ -267,10 +279,25 @@ def default_bins(n: int) -> int:
     return int(np.clip(n // 20, 5, 50))
 
 
-def _kmeans(real: np.ndarray, n_bins: int, seed: int):
-    from sklearn.cluster import KMeans
+class _Bins:
+    """k-means bins of a real sample set: its labels and nearest-centre assignment."""
 
-    return KMeans(n_clusters=n_bins, n_init=3, random_state=seed).fit(real)
+    def __init__(self, real: np.ndarray, n_bins: int, seed: int):
+        from sklearn.cluster import KMeans
+        from threadpoolctl import threadpool_limits
+
+        # one thread: on small sets, OpenMP/BLAS threads fighting for busy cores
+        # cost 10x more than they save.
+        with threadpool_limits(1):
+            model = KMeans(n_clusters=n_bins, n_init=3, random_state=seed).fit(real)
+        self.n_bins = n_bins
+        self.labels = model.labels_
+        self.centres = model.cluster_centers_.astype(real.dtype)
+
+    def assign(self, x: np.ndarray) -> np.ndarray:
+        c = self.centres
+        d2 = np.einsum("ij,ij->i", c, c)[None, :] - 2 * (x @ c.T)
+        return np.argmin(d2, axis=1)
 
 
 def _ndb_from_labels(labels_real: np.ndarray, labels_fake: np.ndarray, n_bins: int, alpha: float) -> float:
@@ -296,9 +323,8 @@ def ndb(real, fake, n_bins: int | None = None, *, seed: int = 0, alpha: float = 
     :func:`ndb_chance`, typically 0.0-0.15), near 1 for full collapse.
     """
     r, f = _pair(real, fake)
-    n_bins = n_bins or default_bins(r.shape[0])
-    model = _kmeans(r, n_bins, seed)
-    return _ndb_from_labels(model.labels_, model.predict(f), n_bins, alpha)
+    bins = _Bins(r, n_bins or default_bins(r.shape[0]), seed)
+    return _ndb_from_labels(bins.labels, bins.assign(f.astype(r.dtype)), bins.n_bins, alpha)
 
 
 def ndb_chance(real, n_bins: int | None = None, *, seed: int = 0, alpha: float = NDB_ALPHA,
@@ -326,7 +352,7 @@ def _mean_pairwise(space: _Space, a: int) -> float:
         return float("nan")
     total = 0.0
     for _, d2 in space.blocks(a, a):
-        total += float(np.sqrt(d2, dtype=np.float64).sum())
+        total += float(np.sqrt(np.maximum(d2, 0, out=d2)).sum(dtype=np.float64))
     return total / (n * (n - 1))
 
 
@@ -399,13 +425,13 @@ def near_duplicate_share(fake, threshold: float | None = None, *, real=None, qua
         else:
             threshold = absolute_duplicate_threshold(f.shape[1])
     space = _Space(f)
-    return float(np.mean(space.kth_radius2(0, 1) <= threshold**2 + space.tol))
+    return float(np.mean(space.kth_radius2(0, 1) <= threshold**2 + space.slack))
 
 
 # ----------------------------------------------------------------------------- per snapshot
 
 def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
-             bins, labels_real: np.ndarray, n_bins: int, dup2: float, mpd_real: float) -> dict[str, float]:
+             bins: _Bins, dup2: float, mpd_real: float) -> dict[str, float]:
     """Every two-set statistic of set ``other`` against set ``real`` (exact on these sets)."""
     nr, no = space.sets[real].shape[0], space.sets[other].shape[0]
     covered = np.empty(nr, dtype=bool)
@@ -414,20 +440,20 @@ def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
     r2_other = space.kth_radius2(other, k)
     in_other_ball = np.empty(nr, dtype=bool)
     for sl, d2 in space.blocks(real, other):
-        inside = d2 <= (r2_real[sl, None] + space.tol)
+        inside = d2 <= (r2_real[sl, None] + space.slack)
         covered[sl] = inside.any(axis=1)
         counts[sl] = inside.sum(axis=1)
         in_real_ball |= inside.any(axis=0)
-        in_other_ball[sl] = (d2 <= (r2_other[None, :] + space.tol)).any(axis=1)
+        in_other_ball[sl] = (d2 <= (r2_other[None, :] + space.slack)).any(axis=1)
     nn2_other = space.kth_radius2(other, 1)
     return {
         "coverage": float(covered.mean()),
         "density": float(counts.sum() / (k * no)),
         "precision": float(in_real_ball.mean()),
         "recall": float(in_other_ball.mean()),
-        "ndb": _ndb_from_labels(labels_real, bins.predict(space.sets[other]), n_bins, NDB_ALPHA),
+        "ndb": _ndb_from_labels(bins.labels, bins.assign(space.sets[other]), bins.n_bins, NDB_ALPHA),
         "mpd_ratio": _mean_pairwise(space, other) / mpd_real if mpd_real > 0 else float("nan"),
-        "dup_share": float(np.mean(nn2_other <= dup2 + space.tol)),
+        "dup_share": float(np.mean(nn2_other <= dup2 + space.slack)),
     }
 
 
@@ -439,10 +465,9 @@ def _split_reference(r: np.ndarray, m: int, rng: np.random.Generator) -> tuple[n
 def _reference_space(a: np.ndarray, others: list[np.ndarray], k: int, n_bins: int | None, seed: int):
     """Shared pieces for comparisons against reference half ``a``."""
     space = _Space(a, *others, dtype=_dtype(False, a.shape[1]))
-    n_bins = n_bins or default_bins(a.shape[0])
-    bins = _kmeans(space.sets[0], n_bins, seed)
+    bins = _Bins(space.sets[0], n_bins or default_bins(a.shape[0]), seed)
     dup2 = float(np.quantile(space.kth_radius2(0, 1).astype(np.float64), DUP_QUANTILE))
-    return space, space.kth_radius2(0, k), bins, n_bins, dup2, _mean_pairwise(space, 0)
+    return space, space.kth_radius2(0, k), bins, dup2, _mean_pairwise(space, 0)
 
 
 def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | None = None,
@@ -465,14 +490,15 @@ def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | N
     if m <= k:
         raise ValueError(f"reference too small: {r.shape[0]} samples for k={k}")
     a, b = _split_reference(r, m, np.random.default_rng(seed))
-    space, r2, bins, n_bins, dup2, mpd_a = _reference_space(a, [b], k, n_bins, seed)
-    out = _compare(space, 0, 1, r2, k, bins, bins.labels_, n_bins, dup2, mpd_a)
+    space, r2, bins, dup2, mpd_a = _reference_space(a, [b], k, n_bins, seed)
+    out = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a)
     out["n_used"] = float(m)
     return out
 
 
 def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = DEFAULT_MAX_SAMPLES,
-                     seed: int = 0, n_bins: int | None = None, min_samples: int = MIN_SAMPLES) -> dict[str, float]:
+                     seed: int = 0, n_bins: int | None = None, min_samples: int = MIN_SAMPLES,
+                     reference: "PreparedReference | None" = None) -> dict[str, float]:
     """Every diversity signal of one snapshot, with its real-vs-real reference value.
 
     The reference is split (seeded) into halves A and B of ``m`` samples,
@@ -494,6 +520,10 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
         computed; the other statistics are NaN.
     k, max_samples, seed, n_bins
         As in the individual functions.
+    reference : PreparedReference, optional
+        From :func:`prepare_reference` (or a previous call's size): reuses the
+        reference's split, balls, bins and real-vs-real values across the
+        snapshots of a run. Recomputed when the sample size differs.
     min_samples : int
         Snapshots with fewer finite samples (default 200; the tutorial's
         10x10 grids hold 100) get ``insufficient = 1.0`` and NaN statistics.
@@ -543,15 +573,54 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
         space = _Space(fs, dtype=_dtype(False, fs.shape[1]))
         thr = absolute_duplicate_threshold(fs.shape[1])
         out.update(n_used=float(fs.shape[0]), mpd=_mean_pairwise(space, 0), dup_threshold=thr,
-                   dup_share=float(np.mean(space.kth_radius2(0, 1) <= thr**2 + space.tol)))
+                   dup_share=float(np.mean(space.kth_radius2(0, 1) <= thr**2 + space.slack)))
         return out
     m = min(f.shape[0], r.shape[0] // 2, max_samples)
-    a, b = _split_reference(r, m, rng)
+    if reference is None or reference.m != m or reference.k != k or reference.seed != seed:
+        reference = prepare_reference(r, m, k=k, seed=seed, n_bins=n_bins)
+    rng = np.random.default_rng(seed)
+    rng.bit_generator.state = reference.rng_state  # as if the split had just been drawn here
     fs = _subsample(f, m, rng)
-    space, r2, bins, n_bins, dup2, mpd_a = _reference_space(a, [fs, b], k, n_bins, seed)
-    snap = _compare(space, 0, 1, r2, k, bins, bins.labels_, n_bins, dup2, mpd_a)
-    ref = _compare(space, 0, 2, r2, k, bins, bins.labels_, n_bins, dup2, mpd_a)
+    space = _Space(reference.a, fs, dtype=_dtype(False, reference.a.shape[1]))
+    snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a)
     out.update(snap)
-    out.update({f"{key}_ref": val for key, val in ref.items()})
-    out.update(n_used=float(m), mpd=snap["mpd_ratio"] * mpd_a, dup_threshold=math.sqrt(dup2))
+    out.update({f"{key}_ref": val for key, val in reference.ref.items()})
+    out.update(n_used=float(m), mpd=snap["mpd_ratio"] * reference.mpd_a, dup_threshold=math.sqrt(reference.dup2))
     return out
+
+
+@dataclass(frozen=True)
+class PreparedReference:
+    """A real reference split and measured once, reused for every snapshot of a run.
+
+    Holds half A (the balls every snapshot is compared against), its k-NN
+    radii, the k-means bins, the duplicate distance, A's mean pairwise
+    distance, and the real-vs-real values (half B against A). Results are
+    the same as computing everything per snapshot (up to the
+    floating-point tie tolerance, which depends on the largest norm present).
+    """
+
+    m: int
+    k: int
+    seed: int
+    a: np.ndarray
+    r2: np.ndarray
+    bins: "_Bins"
+    dup2: float
+    mpd_a: float
+    ref: dict
+    rng_state: dict
+
+
+def prepare_reference(real, m: int, *, k: int = DEFAULT_K, seed: int = 0, n_bins: int | None = None) -> PreparedReference:
+    """Split ``real`` into halves of ``m`` samples and measure what every snapshot is compared with."""
+    r = as_samples(real, name="real")
+    r = r[np.isfinite(r).all(axis=1)]
+    rng = np.random.default_rng(seed)
+    a, b = _split_reference(r, m, rng)
+    state = rng.bit_generator.state
+    space, r2, bins, dup2, mpd_a = _reference_space(a, [b], k, n_bins, seed)
+    ref = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a)
+    # Raw A: a snapshot's space centres on A's mean again, so coordinates, radii and bins line up.
+    return PreparedReference(m=m, k=k, seed=seed, a=a, r2=r2, bins=bins, dup2=dup2, mpd_a=mpd_a,
+                             ref=ref, rng_state=state)

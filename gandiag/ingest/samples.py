@@ -1,0 +1,372 @@
+"""Generated-sample snapshots and real references, as numpy arrays.
+
+Snapshots are returned as ``{step: samples}`` with ``samples`` of shape
+``(n, ...)``, in the data scale [-1, 1]. Accepted inputs:
+
+* ``.npz`` with one array per snapshot under keys ``step_<N>`` (what the
+  gandiag harness writes);
+* a single ``.npy``: one snapshot, taken at the end of the run (``last_step``,
+  or :data:`END_OF_RUN` for the caller to replace with the history's last step);
+* a folder of per-sample PNG images: one snapshot, likewise at the end;
+* the tutorial's grid images ``generated_plot_NNN.png`` (a folder of them,
+  or one file) with ``grid=(rows, cols)``: each is cut into its tiles.
+  ``NNN`` is the tutorial's 1-based step (``step + 1`` in its code, the
+  number its console log prints), used as the step as is.
+
+How grid images are cut
+-----------------------
+The tutorial draws sample ``i`` with ``pyplot.subplot(rows, cols, 1 + i)``,
+``axis('off')`` and ``imshow(x, cmap='gray_r')``. Axes off means no frames:
+a tile's blank background is as white as the figure's margins, so tile
+boxes cannot be seen directly. They are found from the ink instead:
+
+1. ink is any pixel darker than 253 (after compositing transparency on white);
+2. along each axis the ink projection splits into runs; the runs are merged
+   across the smallest gaps until there is one per grid row (column), and a
+   straight line through the run centres gives the pitch (tile + gap);
+3. matplotlib's subplots leave a gap of ``spacing`` (``wspace``/``hspace``,
+   0.2 by default) times the cell size, so a cell is ``pitch / (1 + spacing)``;
+   ``imshow`` keeps the tile's aspect and centres it in its cell, so the
+   tile is the largest box of that aspect inside the cell;
+4. the tile lattice is placed in the middle of the offsets that keep every
+   run of ink inside its tile (a digit never touches the gap).
+
+Nothing depends on the figure size, dpi or margins, so cropped
+(``bbox_inches='tight'``) and resized figures work too. When the ink does
+not show the grid (whole rows of blank tiles), the layout of matplotlib's
+default subplot parameters is used instead. ``imshow`` scales each tile to
+its own min..max, so tiles come back with their darkest pixel at 1 and
+their lightest at -1: the absolute level of a tile is lost, its pattern is not.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError
+
+#: Step key of a snapshot that holds the end of the run (``.npy`` or image folder
+#: read without ``last_step``); the caller replaces it with the history's last step.
+END_OF_RUN = -1
+
+_STEP_KEY = re.compile(r"step_(\d+)\Z")
+_GRID_NAME = re.compile(r".*?(\d+)\.png\Z", re.IGNORECASE)
+_INK_BELOW = 253
+# matplotlib's default figure.subplot.{left,right,bottom,top,wspace,hspace}
+_MPL_DEFAULT = dict(left=0.125, right=0.9, bottom=0.11, top=0.88, spacing=0.2)
+
+
+# ----------------------------------------------------------------------------- public API
+
+def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tuple[int, int] | None = None,
+                   tile_shape: tuple[int, int] | None = None, spacing: float = 0.2) -> dict[int, np.ndarray]:
+    """Read generated-sample snapshots as ``{step: samples}``.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.npz`` (keys ``step_<N>``), ``.npy``, a folder of per-sample PNGs,
+        or grid PNGs (a folder of ``generated_plot_NNN.png`` or one of them).
+    last_step : int, optional
+        Step of a single-snapshot input (``.npy``, sample folder); default
+        :data:`END_OF_RUN`.
+    grid : (rows, cols), optional
+        Cut each PNG into this grid of tiles (the tutorial's is ``(10, 10)``).
+    tile_shape : (height, width), optional
+        Resample each tile to this resolution (the data's, e.g. ``(28, 28)``);
+        default: the tile's size in pixels.
+    spacing : float
+        The figure's subplot spacing (matplotlib's ``wspace``/``hspace``).
+
+    Returns
+    -------
+    dict of int -> ndarray
+        Samples of shape ``(n, ...)`` per step, sorted by step.
+
+    Raises
+    ------
+    InputError
+        Missing, empty or unreadable input, no ``step_<N>`` keys, or
+        snapshots with different sample shapes.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError("sample file not found", where=str(p), hint="Check the --samples path")
+    step = END_OF_RUN if last_step is None else int(last_step)
+    if p.is_dir():
+        pngs = _pngs(p)
+        if grid is not None:
+            return _check_shapes(_read_grid_files(pngs, grid, tile_shape, spacing), p)
+        if any(_GRID_NAME.match(f.name) and f.name.startswith("generated_plot_") for f in pngs):
+            raise InputError("folder holds the tutorial's grid images", where=str(p),
+                             hint="Pass --grid 10x10 to cut them into samples")
+        return {step: _read_png_samples(pngs, p)}
+    suffix = p.suffix.lower()
+    if suffix == ".npz":
+        return _check_shapes(_read_npz_snapshots(p), p)
+    if suffix == ".npy":
+        return {step: _as_sample_array(_load_npy(p), p)}
+    if suffix == ".png":
+        if grid is None:
+            raise InputError("a single PNG is read as a grid of samples", where=str(p),
+                             hint="Pass --grid ROWSxCOLS (the tutorial's is 10x10)")
+        return _read_grid_files([p], grid, tile_shape, spacing)
+    raise InputError(f"unknown sample file type '{p.suffix}'", where=str(p),
+                     hint="Give a .npz with step_<N> keys, a .npy, or a folder of PNG images")
+
+
+def read_reference(path: str | Path) -> np.ndarray:
+    """Read real reference samples ``(n, ...)``: ``.npz`` (key ``real`` or its only array), ``.npy`` or a PNG folder."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError("reference file not found", where=str(p), hint="Check the --real path")
+    if p.is_dir():
+        return _read_png_samples(_pngs(p), p)
+    suffix = p.suffix.lower()
+    if suffix == ".npy":
+        return _as_sample_array(_load_npy(p), p)
+    if suffix == ".npz":
+        arrays = _load_npz(p)
+        if "real" in arrays:
+            return _as_sample_array(arrays["real"], p, key="real")
+        if len(arrays) == 1:
+            key, arr = next(iter(arrays.items()))
+            return _as_sample_array(arr, p, key=key)
+        raise InputError(f"reference .npz has {len(arrays)} arrays and none is called 'real'",
+                         where=str(p), hint="Store the reference under the key 'real'")
+    raise InputError(f"unknown reference file type '{p.suffix}'", where=str(p),
+                     hint="Give a .npz (key 'real'), a .npy or a folder of PNG images")
+
+
+def read_grid_png(path: str | Path, grid: tuple[int, int] = (10, 10), *,
+                  tile_shape: tuple[int, int] | None = None, spacing: float = 0.2) -> np.ndarray:
+    """Cut one grid image into its tiles: ``(rows * cols, h, w)`` in [-1, 1], ink high, row-major."""
+    p = Path(path)
+    return split_grid(_darkness(_open_image(p)), grid, tile_shape=tile_shape, spacing=spacing, where=str(p))
+
+
+def split_grid(dark: np.ndarray, grid: tuple[int, int], *, tile_shape: tuple[int, int] | None = None,
+               spacing: float = 0.2, where: str = "image") -> np.ndarray:
+    """Tiles of a grid figure given its darkness image ``(H, W)`` in [0, 1] (see the module notes)."""
+    from PIL import Image
+
+    rows, cols = _grid_dims(grid, where)
+    aspect = 1.0 if tile_shape is None else tile_shape[0] / tile_shape[1]
+    ys, xs, th, tw = _tile_boxes(dark > 1 - _INK_BELOW / 255, rows, cols, aspect, spacing)
+    size = (max(1, round(tw)), max(1, round(th))) if tile_shape is None else (tile_shape[1], tile_shape[0])
+    img = Image.fromarray(np.ascontiguousarray(dark, dtype=np.float32))
+    tiles = np.empty((rows * cols, size[1], size[0]), dtype=np.float32)
+    for i, y in enumerate(ys):
+        for j, x in enumerate(xs):
+            box = (max(x, 0.0), max(y, 0.0), min(x + tw, dark.shape[1]), min(y + th, dark.shape[0]))
+            tiles[i * cols + j] = np.asarray(img.resize(size, Image.Resampling.BOX, box=box))
+    return np.clip(tiles, 0, 1) * 2 - 1
+
+
+# ----------------------------------------------------------------------------- grid geometry
+
+def _runs(profile: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of True as ``(start, stop)`` pixel intervals (stop exclusive)."""
+    edges = np.diff(np.r_[0, profile.astype(np.int8), 0])
+    return list(zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)))
+
+
+def _groups(profile: np.ndarray, n: int) -> list[tuple[int, int]] | None:
+    """Ink runs merged across the smallest gaps into ``n`` groups, or None."""
+    runs = _runs(profile)
+    if len(runs) < n:
+        return None
+    while len(runs) > n:
+        gaps = [runs[i + 1][0] - runs[i][1] for i in range(len(runs) - 1)]
+        i = int(np.argmin(gaps))
+        runs[i:i + 2] = [(runs[i][0], runs[i + 1][1])]
+    return runs
+
+
+def _pitch(groups: list[tuple[int, int]]) -> float | None:
+    """Lattice pitch through the group centres; None when they are not evenly spaced."""
+    if len(groups) < 2:
+        return None
+    centres = np.array([(a + b) / 2 for a, b in groups])
+    idx = np.arange(len(groups))
+    pitch, _ = np.polyfit(idx, centres, 1)
+    resid = centres - np.polyval(np.polyfit(idx, centres, 1), idx)
+    return float(pitch) if pitch > 0 and np.abs(resid).max() < 0.25 * pitch else None
+
+
+def _place(groups: list[tuple[int, int]], pitch: float, size: float) -> tuple[float, float]:
+    """Offset of the first tile (and the tile size, grown if the ink needs it)."""
+    idx = np.arange(len(groups))
+    starts = np.array([a for a, _ in groups]) - idx * pitch
+    stops = np.array([b for _, b in groups]) - idx * pitch
+    # offsets that keep all ink inside; an edge pixel of ink may be only partly
+    # covered by the tile (tiles sit at fractional positions), hence the 1 px.
+    lo, hi = stops.max() - 1 - size, starts.min() + 1
+    if lo > hi:  # ink wider than the tile: the tile is at least the ink's extent
+        return float(starts.min() + 0.5), float(stops.max() - starts.min() - 1)
+    return float((lo + hi) / 2), size
+
+
+def _tile_boxes(ink: np.ndarray, rows: int, cols: int, aspect: float, spacing: float):
+    """Tile origins along y and x, and tile height and width, in pixels."""
+    row_groups, col_groups = _groups(ink.any(axis=1), rows), _groups(ink.any(axis=0), cols)
+    py = _pitch(row_groups) if row_groups else None
+    px = _pitch(col_groups) if col_groups else None
+    seen_y = row_groups is not None and (rows == 1 or py is not None)
+    seen_x = col_groups is not None and (cols == 1 or px is not None)
+    if not (seen_y and seen_x) or (py is None and px is None):
+        return _default_boxes(ink.shape, rows, cols, aspect, spacing)
+    cell_h = py / (1 + spacing) if py else None
+    cell_w = px / (1 + spacing) if px else None
+    if cell_h is None:
+        cell_h = cell_w * aspect
+    if cell_w is None:
+        cell_w = cell_h / aspect
+    th = min(cell_h, cell_w * aspect)
+    y0, th = _place(row_groups, py or 0.0, th)
+    x0, tw = _place(col_groups, px or 0.0, th / aspect)
+    return y0 + np.arange(rows) * (py or 0.0), x0 + np.arange(cols) * (px or 0.0), th, tw
+
+
+def _default_boxes(shape: tuple[int, int], rows: int, cols: int, aspect: float, spacing: float):
+    """Tile boxes of matplotlib's default subplot layout for an image of ``shape``."""
+    h, w = shape
+    d = _MPL_DEFAULT
+    cell_w = (d["right"] - d["left"]) * w / (cols + spacing * (cols - 1))
+    cell_h = (d["top"] - d["bottom"]) * h / (rows + spacing * (rows - 1))
+    th = min(cell_h, cell_w * aspect)
+    tw = th / aspect
+    x_cells = d["left"] * w + np.arange(cols) * cell_w * (1 + spacing)
+    y_cells = (1 - d["top"]) * h + np.arange(rows) * cell_h * (1 + spacing)
+    return y_cells + (cell_h - th) / 2, x_cells + (cell_w - tw) / 2, th, tw
+
+
+def _grid_dims(grid, where: str) -> tuple[int, int]:
+    try:
+        rows, cols = (int(v) for v in grid)
+    except (TypeError, ValueError):
+        raise InputError(f"grid must be two numbers, got {grid!r}", where=where, hint="Use --grid 10x10") from None
+    if rows < 1 or cols < 1:
+        raise InputError(f"grid must be at least 1x1, got {rows}x{cols}", where=where, hint="Use --grid 10x10")
+    return rows, cols
+
+
+# ----------------------------------------------------------------------------- files
+
+def _open_image(p: Path):
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(p) as im:
+            im.load()
+            if im.mode in ("RGBA", "LA", "P") or "transparency" in im.info:
+                rgba = im.convert("RGBA")
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                return Image.alpha_composite(white, rgba).convert("L")
+            return im.convert("L") if im.mode not in ("L", "I", "I;16", "F") else im.copy()
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputError(f"cannot read image ({exc})", where=str(p),
+                         hint="Give PNG files written by matplotlib or Pillow") from None
+
+
+def _to_unit(im) -> np.ndarray:
+    a = np.asarray(im, dtype=np.float64)
+    top = 65535.0 if im.mode.startswith("I") and a.max() > 255 else (1.0 if im.mode == "F" else 255.0)
+    return np.clip(a / top, 0.0, 1.0)
+
+
+def _darkness(im) -> np.ndarray:
+    return 1.0 - _to_unit(im)
+
+
+def _pngs(folder: Path) -> list[Path]:
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() == ".png" and f.is_file())
+    if not files:
+        raise InputError("folder holds no PNG images", where=str(folder),
+                         hint="Give a folder of PNG samples, a .npz or a .npy")
+    return files
+
+
+def _read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, np.ndarray]:
+    out: dict[int, np.ndarray] = {}
+    for f in files:
+        m = _GRID_NAME.match(f.name)
+        if not m:
+            raise InputError("grid image name has no step number", where=str(f),
+                             hint="Name grid images like generated_plot_NNN.png (NNN = step)")
+        step = int(m.group(1))
+        if step in out:
+            raise InputError(f"two grid images for step {step}", where=str(f), hint="Keep one image per step")
+        out[step] = read_grid_png(f, grid, tile_shape=tile_shape, spacing=spacing)
+    return dict(sorted(out.items()))
+
+
+def _read_png_samples(files: list[Path], folder: Path) -> np.ndarray:
+    """Per-sample images scaled from [0, 255] to [-1, 1] (not inverted: bright is high)."""
+    arrays, shape = [], None
+    for f in files:
+        a = _to_unit(_open_image(f)) * 2 - 1
+        if shape is None:
+            shape = a.shape
+        elif a.shape != shape:
+            raise InputError(f"image is {a.shape[1]}x{a.shape[0]} but the first was {shape[1]}x{shape[0]}",
+                             where=str(f), hint="All samples in one folder must have the same size")
+        arrays.append(a.astype(np.float32))
+    return np.stack(arrays)
+
+
+def _load_npy(p: Path) -> np.ndarray:
+    try:
+        return np.load(p, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as exc:
+        raise InputError(f"cannot read .npy ({exc})", where=str(p), hint="Save samples with numpy.save") from None
+
+
+def _load_npz(p: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"cannot read .npz ({exc})", where=str(p), hint="Save samples with numpy.savez") from None
+    if not arrays:
+        raise InputError(".npz holds no arrays", where=str(p), hint="Save one array per snapshot as step_<N>")
+    return arrays
+
+
+def _read_npz_snapshots(p: Path) -> dict[int, np.ndarray]:
+    arrays = _load_npz(p)
+    out = {}
+    for key, arr in arrays.items():
+        m = _STEP_KEY.match(key)
+        if m:
+            out[int(m.group(1))] = _as_sample_array(arr, p, key=key)
+    if not out:
+        shown = ", ".join(sorted(arrays)[:5])
+        raise InputError(f"no step_<N> arrays in .npz (found: {shown})", where=str(p),
+                         hint="Store each snapshot as step_<N>, or give a single snapshot as .npy")
+    return dict(sorted(out.items()))
+
+
+def _as_sample_array(arr: np.ndarray, p: Path, *, key: str | None = None) -> np.ndarray:
+    where = f"{p}:{key}" if key else str(p)
+    if arr.dtype.kind not in "fiub":
+        raise InputError(f"samples must be numbers, got dtype {arr.dtype}", where=where,
+                         hint="Save generated samples as a float array")
+    if arr.ndim < 1 or arr.shape[0] == 0:
+        raise InputError(f"no samples (shape {arr.shape})", where=where,
+                         hint="Save an array of shape (n_samples, ...)")
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    return arr
+
+
+def _check_shapes(snaps: dict[int, np.ndarray], p: Path) -> dict[int, np.ndarray]:
+    shapes = {a.shape[1:] for a in snaps.values()}
+    if len(shapes) > 1:
+        raise InputError(f"snapshots have different sample shapes: {sorted(shapes)}", where=str(p),
+                         hint="Write every snapshot from the same generator")
+    return snaps
