@@ -213,7 +213,8 @@ def build_history(
 
     if Role.STEP in mapping:
         steps_f = np.asarray(raw.columns[mapping[Role.STEP]], dtype=float)
-        bad = ~np.isfinite(steps_f)
+        with np.errstate(invalid="ignore"):
+            bad = ~np.isfinite(steps_f) | (np.abs(steps_f) > 2.0**62)  # not a step counter an int64 can hold
         if bad.all():
             raise InputError(f"step column '{mapping[Role.STEP]}' has no numeric value", where=raw.source,
                              hint="Map another column with --column step=NAME")

@@ -1,7 +1,10 @@
 """JSON lines: one object per logged step (``{"step": 12, "d_loss": 0.61, ...}``).
 
 - Nested objects are flattened with ``/`` (``{"loss": {"d": 0.6}}`` -> ``loss/d``),
-  so the alias table sees ``loss/d`` like a TensorBoard tag.
+  so the alias table sees ``loss/d`` like a TensorBoard tag; a name it does
+  not know is tried without the prefixes TensorBoard tags lose
+  (:data:`gandiag.ingest.labels.STRIPPED_PREFIXES`, e.g. ``losses/g_loss`` ->
+  ``g_loss``; the original key is kept in ``notes['original_names']``).
 - Numbers, booleans excluded, are values; so are strings that are exactly a
   number or ``nan``/``inf`` (trackers write ``"NaN"``); JSON's ``NaN`` and
   ``Infinity`` tokens are accepted. Anything else (strings, lists) is ignored.
@@ -26,7 +29,9 @@ import numpy as np
 
 from ..errors import InputError
 from ..history import RawTable
+from ..roles import resolve_role
 from .console import decode
+from .labels import shorten
 
 FORMAT = "jsonl"
 
@@ -43,9 +48,9 @@ def _flatten(obj: dict, prefix: str = "", out: dict[str, float] | None = None) -
             _flatten(value, name + "/", out)
         elif isinstance(value, bool):
             continue
-        elif isinstance(value, (int, float)):
+        elif isinstance(value, float) or isinstance(value, int) and abs(value) < 2**1023:
             out[name] = float(value)
-        elif isinstance(value, str) and _NUMBER.match(value):
+        elif isinstance(value, str) and len(value) < 100 and _NUMBER.match(value):
             out[name] = float(value)
     return out
 
@@ -71,8 +76,6 @@ def _index_column(columns: dict[str, np.ndarray], notes: dict) -> None:
     columns_in_order.update(columns)
     columns.clear()
     columns.update(columns_in_order)
-    if key.lower() == "epoch":
-        columns["epoch_logged"] = columns_in_order["step"] - (step.size and 0)
     notes["step_rule"] = rule
     notes["step_unit"] = unit
     notes["step_key"] = key
@@ -81,7 +84,6 @@ def _index_column(columns: dict[str, np.ndarray], notes: dict) -> None:
 def read_text(text: str, source: str = "<text>") -> RawTable:
     """Read JSON lines given as a string."""
     lines = text.split("\n")
-    terminated = lines[-1].strip() == ""
     rows: list[dict[str, float]] = []
     skipped: dict[str, int] = {}
     examples: list[str] = []
@@ -106,7 +108,6 @@ def read_text(text: str, source: str = "<text>") -> RawTable:
                 examples.append(f"line {i + 1}: {line.strip()[:100]}")
             continue
         rows.append(_flatten(obj))
-    del terminated
     if not rows:
         first = " | ".join(repr(ln.strip()[:60]) for ln in lines if ln.strip())[:200] or "nothing"
         raise InputError(f"no JSON object lines found (first lines: {first})", where=source,
@@ -118,13 +119,34 @@ def read_text(text: str, source: str = "<text>") -> RawTable:
         names.update(dict.fromkeys(row))
     n = len(rows)
     columns = {name: np.array([row.get(name, math.nan) for row in rows], dtype=float) for name in names}
+    logged_nan = {name: _logged_nan(rows, name) for name in names}
     notes: dict[str, object] = {"skipped": skipped, "skipped_examples": examples, "records": n}
+    renamed = _shorten_names(list(columns))
+    if renamed:
+        columns = {renamed.get(k, k): v for k, v in columns.items()}
+        logged_nan = {renamed.get(k, k): v for k, v in logged_nan.items()}
+        notes["original_names"] = {new: old for old, new in renamed.items()}
     _index_column(columns, notes)
-    columns.pop("epoch_logged", None)
-    nonfinite = {name: ~np.isfinite(col) & ~np.isnan(col) | _logged_nan(rows, name) for name, col in columns.items()
-                 if name != "step"}
+    nonfinite = {name: np.isinf(col) | logged_nan[name] for name, col in columns.items()
+                 if name in logged_nan and name != "step"}
     return RawTable(columns=columns, source=source, input_format=FORMAT, nonfinite=nonfinite,
                     warnings=tuple(warnings), notes=notes)
+
+
+def _shorten_names(names: list[str]) -> dict[str, str]:
+    """Nested keys the alias table does not know, shortened when a known prefix hides a series name."""
+    taken = set(names)
+    out = {}
+    for name in names:
+        if "/" not in name and not name.lower().startswith(("train_", "epoch_", "batch_")):
+            continue
+        if resolve_role(name) is not None:
+            continue
+        short = shorten(name)
+        if short is not None and short not in taken:
+            out[name] = short
+            taken.add(short)
+    return out
 
 
 def _logged_nan(rows: list[dict[str, float]], name: str) -> np.ndarray:

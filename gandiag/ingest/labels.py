@@ -9,8 +9,10 @@ Rules
 -----
 - A number is an integer, a decimal or scientific-notation literal, or
   ``nan``/``inf``/``infinity`` (any case, optionally signed), optionally
-  followed by ``%``. It must not touch a letter, digit, ``_`` or ``.`` on
-  either side, so ``d1``, ``5s`` and ``57ms/step`` are not numbers.
+  followed by ``%``. It must stand apart: after a blank or one of
+  ``= : [ ( { , ; | > / ' "`` and before a blank or one of
+  ``, ; ) ] } | ' "``, so ``d1``, ``5s``, ``57ms/step`` and ``0.5-93`` give
+  no number.
 - ``a/b`` (or ``a / b``) is one token: a *fraction* when both sides are
   integers and the label is empty or an index name (``Epoch 3/200``,
   ``[50/1583]``), otherwise two values (``D(G(z)): 0.0000 / 0.0000``).
@@ -25,12 +27,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from ..roles import INDEX_ROLES, Role, resolve_role
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)(?![a-z])"
+# A number starts the line or follows a blank or one of = : [ ( { , ; | > / ' " and
+# ends the line or comes before a blank or one of , ; ) ] } | % / ' " (after the
+# optional % and "/ second value"), so "0.5-93" or "1.2.3" give no number at all.
+_BEFORE = r"(?:^|(?<=[\s=:\[({,;|>/'\"]))"
+_AFTER = r"(?=[\s,;)\]}|'\"]|$)"
 _TOKEN = re.compile(
-    rf"(?<![\w.+\-])(?P<a>{_NUM})(?P<pa>%)?(?:[ \t]*/[ \t]*(?P<b>{_NUM})(?P<pb>%)?)?(?![\w.])",
+    rf"{_BEFORE}(?P<a>{_NUM})(?P<pa>%)?(?:[ \t]*/[ \t]*(?P<b>{_NUM})(?P<pb>%)?)?{_AFTER}",
     re.IGNORECASE,
 )
 _INT = re.compile(r"[-+]?\d+\Z")
@@ -38,6 +46,12 @@ _HARD = re.compile(r"[,;|\t\]]| - |\s{3,}")
 _TRIM = " \t[({<>'\"*:=#"
 # An index word glued to its number ("Step12", "iter100") is split before lexing.
 _GLUED = re.compile(r"\b(step|epoch|iter|iteration|batch)(\d+)\b", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8192)
+def role_of(label: str) -> Role | None:
+    """:func:`~gandiag.roles.resolve_role`, cached: a log repeats the same few labels on every line."""
+    return resolve_role(label) if label else None
 
 
 @dataclass(frozen=True)
@@ -60,23 +74,24 @@ class Labelled:
 
     @property
     def role(self) -> Role | None:
-        return resolve_role(self.label) if self.label else None
+        return role_of(self.label)
 
 
+@lru_cache(maxsize=8192)
 def clean_label(segment: str) -> str:
     """Reduce the text between two numbers to the label of the second one."""
     pieces = [p for p in _HARD.split(segment)]
     label = pieces[-1] if pieces else ""
-    label = label.strip(_TRIM)
+    label = label.strip(_TRIM).lstrip(".…-~>_ ")
     for sep in (":", "="):
         if sep in label:
             label = label.rsplit(sep, 1)[1].strip(_TRIM)
-    if not label or resolve_role(label) is not None:
+    if not label or role_of(label) is not None:
         return label
     words = label.split()
     for i in range(1, len(words)):
         tail = " ".join(words[i:])
-        if resolve_role(tail) is not None:
+        if role_of(tail) is not None:
             return tail
     return label
 
@@ -99,7 +114,7 @@ def lex(line: str) -> list[Labelled]:
         a, b = m.group("a"), m.group("b")
         fraction = False
         if b is not None and _INT.match(a) and _INT.match(b):
-            role = resolve_role(label) if label else None
+            role = role_of(label)
             fraction = (role is None and not label) or role in INDEX_ROLES
         out.append(
             Labelled(
@@ -114,3 +129,41 @@ def lex(line: str) -> list[Labelled]:
             )
         )
     return out
+
+
+#: Leading parts removed (repeatedly) from a structured-log name (TensorBoard
+#: tag, flattened JSON key) that the alias table does not know. Held-out
+#: prefixes (``val``, ``validation``, ``test``, ``eval``) are never removed.
+STRIPPED_PREFIXES = ("train/", "training/", "train_", "epoch_", "batch_", "scalars/", "scalar/",
+                     "losses/", "loss/", "metrics/", "summary/", "summaries/", "gan/")
+#: Trailing parts removed after the prefixes: Lightning logs ``d_loss_step`` and ``d_loss_epoch``.
+STRIPPED_SUFFIXES = ("_step", "_epoch")
+
+
+def shorten(name: str) -> str | None:
+    """``name``, or the first form without :data:`STRIPPED_PREFIXES` (then :data:`STRIPPED_SUFFIXES`) that names a series; else None.
+
+    >>> shorten("train/epoch_d_loss")
+    'd_loss'
+    >>> shorten("validation/epoch_d_loss") is None
+    True
+    >>> shorten("train/d_loss_step")
+    'd_loss'
+
+    """
+    current = name
+    while True:
+        if resolve_role(current) is not None:
+            return current
+        low = current.lower()
+        for prefix in STRIPPED_PREFIXES:
+            if low.startswith(prefix) and len(current) > len(prefix):
+                current = current[len(prefix):]
+                break
+        else:
+            for suffix in STRIPPED_SUFFIXES:
+                if low.endswith(suffix) and len(current) > len(suffix):
+                    current = current[: -len(suffix)]
+                    break
+            else:
+                return None
