@@ -8,7 +8,6 @@ skipped lines with examples, gaps and warnings.
 from __future__ import annotations
 
 import json
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -20,14 +19,7 @@ from ..history import Reduction
 from ..roles import Role
 
 
-class OutputFormat(StrEnum):
-    TEXT = "text"
-    JSON = "json"
-
-
-class ReductionOpt(StrEnum):
-    MEAN = "mean"
-    SUM = "sum"
+from .analyze import OutputFormat, ReductionOpt  # one definition of each choice
 
 
 _INDEX_NAMES = {"step", "epoch"}

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._bytes import read_log_bytes
 from ..errors import InputError
 from ..history import RawTable, Reduction
 from ..roles import INDEX_ROLES, METRIC_ROLES
@@ -432,18 +433,7 @@ def read_text(text: str, source: str = "<text>") -> RawTable:
 def read(path: Path | str, **options) -> RawTable:
     """Read a console log (a file of printed training progress) into a :class:`RawTable`."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", where=str(path), hint="Check the path") from None
-    if path.suffix == ".gz" or data[:2] == b"\x1f\x8b":
-        import gzip
-        import zlib
-
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            raise InputError("the gzip file is damaged", where=str(path), hint="Decompress it by hand") from None
+    data = read_log_bytes(path)
     return read_text(decode(data), str(path))
 
 

@@ -8,14 +8,13 @@ last line from a killed run (dropped with a warning) and NaN/inf values
 
 from __future__ import annotations
 
-import gzip
 import io
-import sys
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError
+from ._bytes import read_log_bytes
 from ..history import RawTable, Reduction
 from ..roles import Role, resolve_role
 
@@ -63,38 +62,12 @@ def _separator(header: str) -> str | None:
     return sep if n > 0 else None
 
 
-def _open_bytes(path) -> tuple[bytes, bool]:
-    if str(path) == "-":
-        return sys.stdin.buffer.read(), False
-    data = Path(path).read_bytes()
-    gz = data[:2] == b"\x1f\x8b"
-    if gz:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            # A gzip stream cut short by a killed run: keep what decompresses.
-            data = _partial_gunzip(data)
-            if not data:
-                raise InputError(f"corrupt gzip file ({exc})", where=str(path), hint="Re-export the log") from None
-    return data, gz
-
-
-def _partial_gunzip(data: bytes) -> bytes:
-    import zlib
-
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        return d.decompress(data)
-    except zlib.error:
-        return b""
-
-
 def read(path, **_options) -> RawTable:
     """Read a CSV history into a :class:`RawTable` (names as found)."""
     import pandas as pd
 
     where = "<stdin>" if str(path) == "-" else str(path)
-    data, _ = _open_bytes(path)
+    data = read_log_bytes(path)
     if not data.strip():
         raise InputError("empty file", where=where, hint="The run wrote nothing yet; check the path or wait for the first step")
     if b"\x00" in data[:4096]:

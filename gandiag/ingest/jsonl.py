@@ -19,7 +19,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import math
 import re
@@ -27,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._bytes import read_log_bytes
 from ..errors import InputError
 from ..history import RawTable
 from ..roles import resolve_role
@@ -156,17 +156,7 @@ def _logged_nan(rows: list[dict[str, float]], name: str) -> np.ndarray:
 def read(path: Path | str, **options) -> RawTable:
     """Read a JSON-lines history file (optionally gzip-compressed)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file ({exc.strerror})", where=str(path), hint="Check the path") from None
-    if data[:2] == b"\x1f\x8b":
-        import zlib
-
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            raise InputError("the gzip file is damaged", where=str(path), hint="Decompress it by hand") from None
+    data = read_log_bytes(path)
     return read_text(decode(data), str(path))
 
 
