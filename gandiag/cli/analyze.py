@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import sys
 import textwrap
 from enum import StrEnum
 from pathlib import Path
