@@ -58,9 +58,10 @@ class TrainConfig:
     loss: LossKind = LossKind.BCE
     batchnorm: bool | None = None  # None: the architecture's default (images yes, 2D no)
     d_bn_training_in_g_update: bool = True  # as Keras 2 did in the tutorial (see docs/harness.md)
-    g_training_for_fakes: bool = False  # False: fakes for D from G in inference mode, like predict()
+    g_training_for_fakes: bool = True  # fakes for D from G in training mode (see docs/harness.md)
     d_steps: int = 1  # discriminator (critic) updates per generator update
-    clip_value: float = 0.01  # WGAN weight clipping
+    clip_value: float = 0.01  # WGAN weight clipping (only without gradient penalty)
+    gradient_penalty: float = 0.0  # WGAN-GP lambda; > 0 replaces clipping
     label_smoothing: float = 0.0  # real label = 1 - label_smoothing (one-sided)
     label_noise: float = 0.0  # probability of flipping each discriminator label
     hidden: int = 128  # width of the 2D MLPs
@@ -100,6 +101,10 @@ EXPERIMENTS: dict[str, tuple[dict[str, Any], str, str]] = {
     "wgan": ({"loss": LossKind.WGAN, "optimizer": Optim.RMSPROP, "lr_d": 5e-5, "lr_g": 5e-5,
               "d_steps": 5, "clip_value": 0.01}, "wgan",
              "a Wasserstein critic with weight clipping (RMSprop 5e-5, 5 critic steps)"),
+    "wgan_gp": ({"loss": LossKind.WGAN, "optimizer": Optim.ADAM, "lr_d": 1e-4, "lr_g": 1e-4,
+                 "beta1_d": 0.5, "beta1_g": 0.5, "d_steps": 5, "gradient_penalty": 10.0,
+                 "batchnorm": False}, "wgan",
+                "a Wasserstein critic with gradient penalty 10 (Adam 1e-4, 5 critic steps, no BatchNorm)"),
 }
 
 EXPECTED_BEHAVIOUR: dict[str, str] = {name: spec[1] for name, spec in EXPERIMENTS.items()}
@@ -126,6 +131,10 @@ def make_config(experiment: str = "stable", dataset: str = "digits", **overrides
 def validate(cfg: TrainConfig) -> None:
     """Fail fast on options that cannot train."""
     problems = []
+    for name, kind in (("optimizer", Optim), ("d_update", DUpdate), ("loss", LossKind)):
+        value = getattr(cfg, name)
+        if value not in {k.value for k in kind}:
+            problems.append(f"{name} must be one of {', '.join(k.value for k in kind)} (got {value!r})")
     if cfg.steps < 1:
         problems.append(f"steps must be >= 1 (got {cfg.steps})")
     if cfg.batch_size < 2 or cfg.batch_size % 2:
@@ -136,6 +145,10 @@ def validate(cfg: TrainConfig) -> None:
         problems.append(f"label_smoothing must be in [0, 0.5) (got {cfg.label_smoothing})")
     if not 0.0 <= cfg.label_noise < 0.5:
         problems.append(f"label_noise must be in [0, 0.5) (got {cfg.label_noise})")
+    if cfg.gradient_penalty < 0:
+        problems.append(f"gradient_penalty must be >= 0 (got {cfg.gradient_penalty})")
+    if cfg.gradient_penalty > 0 and cfg.loss != LossKind.WGAN:
+        problems.append("gradient_penalty needs the Wasserstein loss (experiment wgan or wgan_gp)")
     if cfg.d_steps < 1:
         problems.append(f"d_steps must be >= 1 (got {cfg.d_steps})")
     for name in ("lr_d", "lr_g"):

@@ -154,7 +154,12 @@ def _draw_batch(rng: np.random.Generator, data: Dataset, cfg: TrainConfig, laten
     if cfg.label_noise > 0:
         y_real[rng.random(y_real.shape) < cfg.label_noise] = 0.0
         y_fake[rng.random(y_fake.shape) < cfg.label_noise] = 1.0 - cfg.label_smoothing
-    return x_real, z_fake, y_real, y_fake, z_gen
+    eps_shape = (k, half) + (1,) * (x_real.ndim - 2)
+    if cfg.gradient_penalty > 0:  # drawn only when used: other runs keep their random stream
+        eps = rng.uniform(0.0, 1.0, eps_shape).astype(np.float32)
+    else:
+        eps = np.zeros(eps_shape, np.float32)
+    return x_real, z_fake, y_real, y_fake, z_gen, eps
 
 
 def _meta(cfg: TrainConfig, data: Dataset, latent_dim: int, batchnorm: bool, tf: Any,
@@ -177,7 +182,7 @@ def _meta(cfg: TrainConfig, data: Dataset, latent_dim: int, batchnorm: bool, tf:
         "config": cfg.to_dict(),
         "latent_dim": latent_dim,
         "batchnorm": batchnorm,
-        "loss_family": "wgan" if cfg.loss is LossKind.WGAN else "bce",
+        "loss_family": "wgan" if cfg.loss == LossKind.WGAN else "bce",
         "d_update": "combined" if combined else "split",
         "d_loss_reduction": "mean",
         "snapshot_every": cfg.resolved_snapshot_every(),

@@ -8,7 +8,10 @@ Semantics of one step (= one generator update), as in the tutorial's loop:
      each half-batch, like two ``train_on_batch`` calls;
    - ``combined``: D trained once on the concatenated real+fake batch;
    - ``wgan``: one critic step on ``mean(D(fake)) - mean(D(real))``, then
-     the critic's weights are clipped to ``[-clip, clip]``.
+     the critic's weights are clipped to ``[-clip, clip]``; with
+     ``gradient_penalty`` > 0 (``wgan_gp``) the penalty on random
+     interpolates is added to the critic's loss instead of clipping (the
+     logged losses are the two Wasserstein terms, without the penalty).
    The fake samples come from the generator in inference mode, as
    ``generator.predict`` produced them in the tutorial.
 2. G trained through D with labels 1 on a full batch of latents; only G's
@@ -31,16 +34,16 @@ from ._tf import require_tensorflow
 
 
 def make_optimizer(keras: Any, kind: Optim, lr: float, beta1: float) -> Any:
-    if kind is Optim.ADAM:
+    if kind == Optim.ADAM:
         return keras.optimizers.Adam(learning_rate=lr, beta_1=beta1)
-    if kind is Optim.RMSPROP:
+    if kind == Optim.RMSPROP:
         return keras.optimizers.RMSprop(learning_rate=lr)
     return keras.optimizers.SGD(learning_rate=lr)
 
 
 def history_columns(cfg: TrainConfig) -> list[str]:
     """The metric columns of ``history.csv`` for this configuration (after ``step``)."""
-    if cfg.d_update is DUpdate.COMBINED and cfg.loss is LossKind.BCE:
+    if cfg.d_update == DUpdate.COMBINED and cfg.loss == LossKind.BCE:
         return ["epoch", "d_loss", "g_loss", "d_acc", "d_real_prob", "d_fake_prob"]
     return ["epoch", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
             "d_real_prob", "d_fake_prob"]
@@ -52,7 +55,8 @@ class GanStep:
     Call :meth:`train` with numpy arrays::
 
         x_real (d_steps, half, *shape), z_fake (d_steps, half, latent),
-        y_real (d_steps, half, 1), y_fake (d_steps, half, 1), z_gen (batch, latent)
+        y_real (d_steps, half, 1), y_fake (d_steps, half, 1), z_gen (batch, latent),
+        eps (d_steps, half, 1, ...) interpolation weights for the gradient penalty
 
     and get a dict of scalar tensors back.
     """
@@ -91,23 +95,39 @@ class GanStep:
         self.d_opt.apply_gradients(zip(grads, self.d.trainable_variables))
         return out
 
-    def _d_update(self, x_real: Any, z_fake: Any, y_real: Any, y_fake: Any) -> dict[str, Any]:
+    def _penalty(self, x_real: Any, x_fake: Any, eps: Any) -> Any:
+        """WGAN-GP: mean((||grad D(x_hat)|| - 1)^2) on random interpolates."""
+        tf = self.tf
+        x_hat = eps * x_real + (1.0 - eps) * x_fake
+        with tf.GradientTape() as tape:
+            tape.watch(x_hat)
+            s_hat = self.d(x_hat, training=True)
+        grads = tape.gradient(s_hat, x_hat)
+        axes = list(range(1, len(x_hat.shape)))
+        norm = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + 1e-12)
+        return tf.reduce_mean(tf.square(norm - 1.0))
+
+    def _d_update(self, x_real: Any, z_fake: Any, y_real: Any, y_fake: Any, eps: Any) -> dict[str, Any]:
         tf, cfg, d = self.tf, self.cfg, self.d
         x_fake = self.g(z_fake, training=self.cfg.g_training_for_fakes)
-        if cfg.loss is LossKind.WGAN:
+        if cfg.loss == LossKind.WGAN:
             def critic() -> tuple[Any, ...]:
                 s_real = d(x_real, training=True)
                 s_fake = d(x_fake, training=True)
-                return (tf.reduce_mean(s_fake) - tf.reduce_mean(s_real), s_real, s_fake)
+                loss = tf.reduce_mean(s_fake) - tf.reduce_mean(s_real)
+                if cfg.gradient_penalty > 0:
+                    loss += cfg.gradient_penalty * self._penalty(x_real, x_fake, eps)
+                return (loss, s_real, s_fake)
 
             _, s_real, s_fake = self._d_apply(critic)
-            c = cfg.clip_value
-            for v in d.trainable_variables:
-                v.assign(tf.clip_by_value(v, -c, c))
+            if cfg.gradient_penalty <= 0:
+                c = cfg.clip_value
+                for v in d.trainable_variables:
+                    v.assign(tf.clip_by_value(v, -c, c))
             return {"d_loss_real": -tf.reduce_mean(s_real), "d_loss_fake": tf.reduce_mean(s_fake),
                     "d_acc_real": self._acc(s_real, True), "d_acc_fake": self._acc(s_fake, False),
                     "d_real_prob": self._prob(s_real), "d_fake_prob": self._prob(s_fake)}
-        if cfg.d_update is DUpdate.COMBINED:
+        if cfg.d_update == DUpdate.COMBINED:
             x = tf.concat([x_real, x_fake], axis=0)
             y = tf.concat([y_real, y_fake], axis=0)
             half = tf.shape(x_real)[0]
@@ -140,7 +160,7 @@ class GanStep:
         tf, cfg = self.tf, self.cfg
         with tf.GradientTape() as tape:
             out = self.d(self.g(z_gen, training=True), training=cfg.d_bn_training_in_g_update)
-            if cfg.loss is LossKind.WGAN:
+            if cfg.loss == LossKind.WGAN:
                 loss = -tf.reduce_mean(out)
             else:
                 loss = self._bce(tf.ones_like(out), out)
@@ -148,10 +168,11 @@ class GanStep:
         self.g_opt.apply_gradients(zip(grads, self.g.trainable_variables))
         return loss
 
-    def _train(self, x_real: Any, z_fake: Any, y_real: Any, y_fake: Any, z_gen: Any) -> dict[str, Any]:
+    def _train(self, x_real: Any, z_fake: Any, y_real: Any, y_fake: Any, z_gen: Any,
+               eps: Any) -> dict[str, Any]:
         metrics: dict[str, Any] = {}
         for k in range(self.cfg.d_steps):  # static: unrolled at trace time
-            metrics = self._d_update(x_real[k], z_fake[k], y_real[k], y_fake[k])
+            metrics = self._d_update(x_real[k], z_fake[k], y_real[k], y_fake[k], eps[k])
         metrics["g_loss"] = self._g_update(z_gen)
         return metrics
 

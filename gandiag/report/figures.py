@@ -66,6 +66,8 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     n = len(next(iter(cols.values()))) if cols else 0
     steps = cols.get("step", np.arange(1, n + 1, dtype=float))
     fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    losses = [cols[name] for name, _ in LOSS_SERIES if name in cols]
+    first_bad = _first_nonfinite(steps, losses)
     for ax, series, ylabel in ((ax_loss, LOSS_SERIES, "loss"), (ax_acc, ACC_SERIES, "accuracy")):
         plotted = False
         for name, label in series:
@@ -78,18 +80,32 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
         if onset_step is not None:
             ax.axvline(onset_step, color="red", linestyle="--", linewidth=1.2,
                        label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
+        if first_bad is not None:
+            ax.axvspan(first_bad, steps[-1], color="0.5", alpha=0.12,
+                       label=f"non-finite losses (from step {first_bad:g})" if ax is ax_loss else None)
         ax.set_ylabel(ylabel)
         if plotted or ax is ax_loss:
             handles, _ = ax.get_legend_handles_labels()
             if handles:
                 ax.legend(loc="upper right", fontsize="small")
         ax.grid(alpha=0.3)
+    finite = np.concatenate([v[np.isfinite(v)] for v in losses]) if losses else np.array([])
+    if finite.size and np.abs(finite).max() > 100:  # a diverging run: keep the healthy range readable
+        ax_loss.set_yscale("symlog", linthresh=1.0)
+        ax_loss.set_ylabel("loss (symlog)")
     ax_acc.set_ylim(-0.05, 1.05)
     ax_acc.set_xlabel("step")
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     return _save(plt, fig, path)
+
+
+def _first_nonfinite(steps: np.ndarray, series: list[np.ndarray]) -> float | None:
+    bad = np.zeros(len(steps), dtype=bool)
+    for v in series:
+        bad |= ~np.isfinite(v)
+    return float(steps[np.argmax(bad)]) if bad.any() else None
 
 
 def _save(plt: Any, fig: Any, path: str | os.PathLike[str]) -> Path:

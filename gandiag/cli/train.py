@@ -1,0 +1,150 @@
+"""``gandiag train`` and ``gandiag demo``: the harness behind a progress bar.
+
+TensorFlow is imported only when a command runs (through the harness).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+
+from ..errors import GandiagError
+from ..harness.config import EXPERIMENTS
+from ..harness.datasets import DATASETS
+
+Experiment = StrEnum("Experiment", {name: name for name in EXPERIMENTS})  # type: ignore[misc]
+DatasetName = StrEnum("DatasetName", {name: name for name in DATASETS})  # type: ignore[misc]
+
+_SHORT = (("d_loss_real", "d1"), ("d_loss_fake", "d2"), ("d_loss", "d"), ("g_loss", "g"),
+          ("d_acc_real", "a1"), ("d_acc_fake", "a2"), ("d_acc", "a"))
+
+
+def format_metrics(metrics: Mapping[str, float]) -> str:
+    """The tutorial's console line: ``d1=0.593 d2=0.546 g=1.330 a1=76 a2=82``."""
+    parts = []
+    for key, short in _SHORT:
+        if key in metrics:
+            v = metrics[key]
+            parts.append(f"{short}={int(100 * v) if v == v else 'nan'}" if key.startswith("d_acc")
+                         else f"{short}={v:.3f}")
+    return " ".join(parts)
+
+
+def _fail(exc: GandiagError) -> typer.Exit:
+    typer.echo(f"error: {exc.one_line()}", err=True)
+    return typer.Exit(code=2)
+
+
+@contextmanager
+def _progress(quiet: bool) -> Iterator[Any]:
+    """A rich Progress (or None when quiet); tasks show live losses and accuracies."""
+    if quiet:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), TextColumn("{task.fields[metrics]}"), transient=False) as bar:
+        yield bar
+
+
+def _callback(bar: Any, name: str, total: int, start: int = 0) -> Any:
+    if bar is None:
+        return None
+    state: dict[str, Any] = {"task": None, "last": 0.0}
+
+    def update(step: int, n: int, metrics: Mapping[str, float]) -> None:
+        if state["task"] is None:  # created on the first step: no empty bar when setup fails
+            state["task"] = bar.add_task(name, total=n, completed=start, metrics="")
+        now = time.monotonic()
+        if now - state["last"] > 0.1 or step == n:  # keep the terminal cheap
+            state["last"] = now
+            bar.update(state["task"], completed=step, metrics=format_metrics(metrics))
+
+    return update
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("train")
+    def train_cmd(
+        experiment: Annotated[Experiment, typer.Option(help="Which experiment to run.", case_sensitive=False)] = "stable",  # type: ignore[assignment]
+        dataset: Annotated[DatasetName, typer.Option(help="Training data.", case_sensitive=False)] = "digits",  # type: ignore[assignment]
+        steps: Annotated[Optional[int], typer.Option(help="Generator updates (default 600).")] = None,
+        batch_size: Annotated[Optional[int], typer.Option(help="Full batch size (default 64).")] = None,
+        latent_dim: Annotated[Optional[int], typer.Option(help="Latent size (default 50 for images, 2 for 2D).")] = None,
+        seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+        out: Annotated[Optional[Path], typer.Option(help="Run folder (default runs/DATASET-EXPERIMENT-sSEED).")] = None,
+        resume: Annotated[bool, typer.Option("--resume", help="Continue from the folder's last checkpoint.")] = False,
+        data: Annotated[Optional[Path], typer.Option(help=".npz with x_train (and y_train) for mnist/mnist8/cifar10.")] = None,
+        lr_d: Annotated[Optional[float], typer.Option(help="Discriminator learning rate.")] = None,
+        lr_g: Annotated[Optional[float], typer.Option(help="Generator learning rate.")] = None,
+        beta1_d: Annotated[Optional[float], typer.Option(help="Discriminator Adam beta_1.")] = None,
+        beta1_g: Annotated[Optional[float], typer.Option(help="Generator Adam beta_1.")] = None,
+        label_smoothing: Annotated[Optional[float], typer.Option(help="One-sided: real label = 1 - this (e.g. 0.1).")] = None,
+        label_noise: Annotated[Optional[float], typer.Option(help="Probability of flipping each D label (e.g. 0.05).")] = None,
+        d_steps: Annotated[Optional[int], typer.Option(help="D (critic) updates per G update.")] = None,
+        snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between sample snapshots (default: ~15 per run).")] = None,
+        plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write plots/ at the end.")] = True,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ) -> None:
+        """Train one of the tutorial's GAN experiments and log it for `gandiag analyze`."""
+        from ..harness import make_config, train
+
+        try:
+            cfg = make_config(str(experiment.value), str(dataset.value), steps=steps, batch_size=batch_size,
+                              latent_dim=latent_dim, seed=seed, lr_d=lr_d, lr_g=lr_g, beta1_d=beta1_d,
+                              beta1_g=beta1_g, label_smoothing=label_smoothing, label_noise=label_noise,
+                              d_steps=d_steps, snapshot_every=snapshot_every,
+                              data=str(data) if data else None)
+            with _progress(quiet) as bar:
+                result = train(cfg, _callback(bar, f"{cfg.dataset}/{cfg.experiment}", cfg.steps),
+                               out=out, resume=resume, plots=plots)
+        except GandiagError as exc:
+            raise _fail(exc) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted: the run folder is consistent; continue with --resume", err=True)
+            raise typer.Exit(code=130) from None
+        if not quiet:
+            typer.echo(f"{result.status}: {result.steps_done} steps in {result.wall_time_s:.1f} s -> "
+                       f"{result.out_dir}")
+
+    @app.command("demo")
+    def demo_cmd(
+        out: Annotated[Path, typer.Option(help="Output folder for runs, plots and summary.md.")] = Path("gandiag-demo"),
+        seed: Annotated[int, typer.Option(help="Random seed of every run.")] = 0,
+        quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars; only the table.")] = False,
+    ) -> None:
+        """Train the tutorial's experiments on embedded data, diagnose each, and summarise."""
+        from ..harness.demo import run_demo
+
+        t0 = time.perf_counter()
+        try:
+            with _progress(quiet) as bar:
+                rows = run_demo(out, seed=seed,
+                                progress_for=lambda name, n: _callback(bar, name, n))
+        except GandiagError as exc:
+            raise _fail(exc) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(code=130) from None
+        _print_table(rows)
+        typer.echo(f"wrote {out / 'summary.md'} ({time.perf_counter() - t0:.0f} s)")
+
+
+def _print_table(rows: list[Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="gandiag demo")
+    for col in ("experiment", "expected behaviour", "verdict", "confidence", "onset step"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(r.experiment, r.expected, r.verdict, f"{r.confidence:.2f}",
+                      "-" if r.onset_step is None else str(r.onset_step))
+    Console(width=100).print(table)

@@ -1,0 +1,57 @@
+import csv
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from gandiag.cli import app
+from gandiag.errors import MissingExtraError
+
+runner = CliRunner()
+
+
+def test_train_bad_data_is_one_line_exit_2(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    result = runner.invoke(app, ["train", "--dataset", "mnist", "--out", str(tmp_path / "r"), "--quiet"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "never downloads" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_train_bad_option_exit_2(tmp_path):
+    result = runner.invoke(app, ["train", "--batch-size", "3", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2 and "batch_size" in result.output
+
+
+def test_missing_tensorflow_says_how_to_install(monkeypatch):
+    from gandiag.harness._tf import require_tensorflow
+
+    monkeypatch.setitem(sys.modules, "tensorflow", None)
+    with pytest.raises(MissingExtraError, match="TensorFlow") as err:
+        require_tensorflow()
+    assert "gandiag[train]" in err.value.one_line()
+
+
+@pytest.mark.train
+def test_train_command_writes_a_run(tmp_path):
+    pytest.importorskip("tensorflow")
+    out = tmp_path / "run"
+    result = runner.invoke(app, ["train", "--experiment", "mode_collapse", "--dataset", "ring8",
+                                 "--steps", "8", "--seed", "2", "--out", str(out), "--no-plots"])
+    assert result.exit_code == 0, result.output
+    assert "completed: 8 steps" in result.output
+    with open(out / "history.csv", newline="") as fh:
+        assert len(list(csv.reader(fh))) == 9
+    result = runner.invoke(app, ["train", "--experiment", "mode_collapse", "--dataset", "ring8",
+                                 "--steps", "12", "--seed", "2", "--out", str(out), "--resume",
+                                 "--quiet", "--no-plots"])
+    assert result.exit_code == 0, result.output
+    with open(out / "history.csv", newline="") as fh:
+        assert [r[0] for r in csv.reader(fh)][1:] == [str(i) for i in range(1, 13)]
+
+
+def test_format_metrics():
+    from gandiag.cli.train import format_metrics
+
+    assert format_metrics({"d_loss_real": 0.5931, "d_loss_fake": 0.546, "g_loss": 1.33,
+                           "d_acc_real": 0.76, "d_acc_fake": 0.82}) == "d1=0.593 d2=0.546 g=1.330 a1=76 a2=82"
