@@ -25,7 +25,9 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not train and not slow"
 
 bench: $(STAMP)
-	$(PY) benchmarks/run_all.py
+	$(PY) benchmarks/analyze_speed.py
+	$(PY) benchmarks/diversity_speed.py
+	$(PY) benchmarks/harness_speed.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

@@ -24,11 +24,13 @@ def test_every_pinned_fixture_still_gives_its_verdict():
     assert " 0 failed" in r.stdout
 
 
-def test_pinned_verdicts_agree_with_what_a_person_saw_where_samples_are_used():
+def test_with_samples_the_runs_rules_were_tuned_on_agree_with_what_a_person_saw():
+    # A regression guard for the tuned set only; agreement on held-out runs is a measured figure, not a test.
     doc, _ = load_manifest(MANIFEST)
-    for run in doc["runs"]:
-        if not run["options"].get("no_samples"):
-            assert run["expected_verdict"] == run["observed_label"], run["id"]
+    tuned = [r for r in doc["runs"] if r.get("rules_tuned_on") and not r["options"].get("no_samples")]
+    assert len(tuned) >= 5
+    for run in tuned:
+        assert run["expected_verdict"] == run["observed_label"], run["id"]
 
 
 def small_manifest(tmp_path, ids):

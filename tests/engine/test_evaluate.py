@@ -132,3 +132,11 @@ def test_settle_fraction_changes_what_is_judged():
     h = RunHistory.from_arrays(**s)
     assert gandiag.analyze(h, settle_fraction=0.25).verdict is Verdict.NON_CONVERGED
     assert gandiag.analyze(h, settle_fraction=1.0).verdict is Verdict.STABLE
+
+
+def test_tiny_negative_critic_values_are_wgan_not_a_vanishing_bce_loss():
+    # A weight-clipped critic's terms can stay within +-2e-4: near 0, but a BCE loss is never negative.
+    n = 400
+    tiny = RNG.normal(0, 1e-4, n)
+    d = gandiag.analyze(RunHistory.from_arrays(d_loss_real=tiny, d_loss_fake=-tiny, g_loss=np.abs(tiny)))
+    assert d.loss_family == "wgan" and d.verdict is Verdict.INCONCLUSIVE
