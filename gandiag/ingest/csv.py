@@ -115,7 +115,14 @@ def read(path, **_options) -> RawTable:
     if df.shape[0] == 0:
         raise InputError("the file has a header but no data rows", where=where,
                          hint="The run logged no step yet; wait for it or check the path")
-    df.columns = [str(c).strip() for c in df.columns]
+    names: list[str] = []
+    for c in df.columns:
+        name = str(c).strip()
+        base, k = name, 1
+        while name in names:  # " a" and "a" collide once stripped: keep both, the later one renamed
+            name, k = f"{base}.{k}", k + 1
+        names.append(name)
+    df.columns = names
 
     columns: dict[str, np.ndarray] = {}
     nonfinite: dict[str, np.ndarray] = {}

@@ -94,3 +94,8 @@ def test_bad_input_is_a_clear_error(write, content, expected):
 def test_column_override(write):
     h = read_run(write("run.csv", "step,lossA,lossB\n1,0.6,1.0\n2,0.5,1.1\n"), columns={"d_loss": "lossA", "g_loss": "lossB"})
     assert h.get("g_loss").tolist() == [1.0, 1.1]
+
+
+def test_header_names_that_collide_once_stripped_are_kept_apart(write):
+    h = read_run(write("run.csv", "step,g_loss, g_loss\n1,1.0,2.0\n2,1.1,2.1\n"))
+    assert h.get("g_loss").tolist() == [1.0, 1.1]
