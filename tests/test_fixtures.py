@@ -79,3 +79,11 @@ def test_update_repins_and_bad_manifest_is_exit_2(tmp_path):
     manifest.write_text('{"schema": "other"}')
     r = runner.invoke(app, ["verify", str(manifest)])
     assert r.exit_code == 2 and "gandiag.manifest/1" in r.stderr
+
+
+def test_text_report_shows_diversity_per_snapshot_and_marks_the_onset():
+    r = runner.invoke(app, ["analyze", os.path.join(ROOT, "fixtures", "runs", "digits-mode_collapse-s0")])
+    assert r.exit_code == 1
+    table = r.stdout[r.stdout.index("  samples "):]
+    assert "coverage" in table and "dup share" in table and "<- onset" in table
+    assert "mode_collapse" in r.stdout

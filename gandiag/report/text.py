@@ -21,6 +21,25 @@ def _fmt_obs(x) -> str:
     return str(x)
 
 
+_SNAPSHOT_COLUMNS = (("coverage_ratio", "coverage"), ("precision_ratio", "precision"),
+                     ("density_ratio", "density"), ("dup_share", "dup share"))
+
+
+def _snapshot_table(d: Diagnosis, max_rows: int = 8) -> list[str]:
+    """Diversity per snapshot (ratios to real-vs-real), at most ``max_rows`` evenly spread, onset marked."""
+    snaps = list(d.snapshots)
+    if len(snaps) > max_rows:
+        idx = sorted({round(i * (len(snaps) - 1) / (max_rows - 1)) for i in range(max_rows)})
+        snaps = [snaps[i] for i in idx]
+    out = ["  samples    " + f"{'step':>6}  " + "  ".join(f"{title:>9}" for _, title in _SNAPSHOT_COLUMNS)]
+    for row in snaps:
+        cells = "  ".join(f"{_fmt_obs(float(row.get(key, float('nan')))):>9}" for key, _ in _SNAPSHOT_COLUMNS)
+        mark = "  <- onset" if d.onset_step is not None and row["step"] == d.onset_step else ""
+        out.append(" " * 13 + f"{row['step']:>6}  {cells}{mark}")
+    out.append(" " * 13 + "(coverage, precision, density relative to real-vs-real; dup share: samples with a near-duplicate)")
+    return out
+
+
 def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
     lines = []
     fmt = d.inputs.get("format", "?")
@@ -44,6 +63,9 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
                              f"held in {e.fraction:.0%}, longest streak {e.streak_steps} {e.unit}")
             if f.severity is not Severity.INFO:
                 lines.extend(textwrap.wrap("fix: " + f.fix, _WIDTH, initial_indent=" " * 35, subsequent_indent=" " * 40))
+    if d.snapshots:
+        lines.append("")
+        lines.extend(_snapshot_table(d))
     if d.skipped_rules:
         lines.append("")
         skipped = ", ".join(f"{c} ({why})" for c, why in d.skipped_rules)
