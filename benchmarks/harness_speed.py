@@ -61,6 +61,11 @@ def tutorial_loop(keras, shape, latent, batch, bn, steps, warmup=3):
                                     np.ones((batch, 1), np.float32))
         return float(d_loss1), float(d_loss2), float(np.asarray(g_loss).reshape(-1)[0]), float(d_acc1), float(d_acc2)
 
+    return steps_per_second(one, steps, warmup)
+
+
+def steps_per_second(one, steps, warmup):
+    """Calls of ``one`` per second after ``warmup`` untimed calls (tracing, first allocations)."""
     for _ in range(warmup):
         one()
     t = time.perf_counter()
@@ -87,12 +92,7 @@ def compiled_step(keras, shape, latent, batch, bn, steps, warmup=3):
         out = step.train(*_draw_batch(rng, data, cfg, latent, batch // 2))
         return {k: float(v) for k, v in out.items()}
 
-    for _ in range(warmup):
-        one()
-    t = time.perf_counter()
-    for _ in range(steps):
-        one()
-    return steps / (time.perf_counter() - t)
+    return steps_per_second(one, steps, warmup)
 
 
 def main() -> None:

@@ -18,7 +18,8 @@ from gandiag.errors import InputError
 from gandiag.ingest import read_raw, read_run, sniff_format
 from gandiag.ingest import tfrecord
 
-from layouts import NO_RUNS_REASON, real_runs
+from layouts import NO_RUNS_REASON, _varint, real_runs
+from layouts import tfrecord_frame as _record
 
 RUNS = real_runs()
 
@@ -201,22 +202,6 @@ def test_not_an_event_file(tmp_path):
 
 
 # --- without TensorFlow: a hand-framed file (framing and CRC against known values) ----------------
-
-def _varint(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _record(data):
-    header = struct.pack("<Q", len(data))
-    return (header + struct.pack("<I", tfrecord.masked(tfrecord.crc32c(header))) + data
-            + struct.pack("<I", tfrecord.masked(tfrecord.crc32c(data))))
-
 
 def test_crc32c_known_vectors():
     assert tfrecord.crc32c(b"123456789") == 0xE3069283
