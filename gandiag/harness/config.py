@@ -65,6 +65,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # real label = 1 - label_smoothing (one-sided)
     label_noise: float = 0.0  # probability of flipping each discriminator label
     hidden: int = 128  # width of the 2D MLPs
+    g_width: int | None = None  # generator width (2D: hidden units, 8x8: filters); None: as D / the default
     snapshot_every: int | None = None  # None: about 15 snapshots per run
     checkpoint_every: int | None = None  # None: at every snapshot
     data: str | None = None  # a .npz with x_train (and y_train) for mnist/mnist8/cifar10
@@ -149,6 +150,8 @@ def validate(cfg: TrainConfig) -> None:
         problems.append(f"gradient_penalty must be >= 0 (got {cfg.gradient_penalty})")
     if cfg.gradient_penalty > 0 and cfg.loss != LossKind.WGAN:
         problems.append("gradient_penalty needs the Wasserstein loss (experiment wgan or wgan_gp)")
+    if cfg.g_width is not None and cfg.g_width < 1:
+        problems.append(f"g_width must be >= 1 (got {cfg.g_width})")
     if cfg.d_steps < 1:
         problems.append(f"d_steps must be >= 1 (got {cfg.d_steps})")
     for name in ("lr_d", "lr_g"):

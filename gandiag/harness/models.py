@@ -25,15 +25,20 @@ def default_batchnorm(sample_shape: tuple[int, ...]) -> bool:
 
 
 def build_models(sample_shape: tuple[int, ...], latent_dim: int, *, batchnorm: bool,
-                 hidden: int = 128) -> tuple[Any, Any]:
-    """Return ``(generator, discriminator)`` as unbuilt-free Keras models (weights created)."""
+                 hidden: int = 128, g_width: int | None = None) -> tuple[Any, Any]:
+    """Return ``(generator, discriminator)`` as Keras models (weights created).
+
+    ``g_width`` narrows (or widens) only the generator: the hidden units of the
+    2D MLP or the filters of the 8x8 DCGAN (ignored for larger images).
+    """
     _, keras = require_tensorflow()
     if len(sample_shape) == 1:
-        return _mlp_generator(keras, latent_dim, sample_shape[0], hidden, batchnorm), \
+        return _mlp_generator(keras, latent_dim, sample_shape[0], g_width or hidden, batchnorm), \
             _mlp_discriminator(keras, sample_shape[0], hidden, batchnorm)
     side, channels = sample_shape[0], sample_shape[2]
     if side == 8:
-        return _dcgan_generator(keras, latent_dim, 2, 2, channels, (4, 4), 3, batchnorm, filters=64), \
+        return _dcgan_generator(keras, latent_dim, 2, 2, channels, (4, 4), 3, batchnorm,
+                                filters=g_width or 64), \
             _dcgan_discriminator(keras, sample_shape, 2, (3, 3), batchnorm)
     if side == 28:
         return _dcgan_generator(keras, latent_dim, 7, 2, channels, (4, 4), 7, batchnorm), \

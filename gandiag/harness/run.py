@@ -87,7 +87,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
     batchnorm = default_batchnorm(data.sample_shape) if config.batchnorm is None else config.batchnorm
 
     keras.utils.set_random_seed(config.seed)
-    g, d = build_models(data.sample_shape, latent_dim, batchnorm=batchnorm, hidden=config.hidden)
+    g, d = build_models(data.sample_shape, latent_dim, batchnorm=batchnorm, hidden=config.hidden,
+                        g_width=config.g_width)
     step_fn = GanStep(g, d, config)
     columns = history_columns(config)
     ckpt_path = out_dir / CHECKPOINT_FILE
