@@ -5,6 +5,7 @@
     python scripts/make_corpus.py label     # label each run with the oracle -> manifest.json
     python scripts/make_corpus.py pin       # record the analyzer's output as expected_verdict
     python scripts/make_corpus.py all       # the four in order
+    python scripts/make_corpus.py label-fixtures  # add oracle labels to fixtures/manifest.json
 
 Training takes about 40 minutes on two CPU cores (``--jobs`` trains in
 several processes); it is not part of CI. Raw runs go to ``.corpus-work/``
@@ -218,6 +219,27 @@ def cmd_label() -> None:
         print(split, {k: ls.count(k) for k in sorted(set(labels))})
 
 
+def cmd_label_fixtures() -> None:
+    """Add the oracle's label to the hand-described runs of fixtures/manifest.json (kept beside observed_label)."""
+    from gandiag.oracle import label_run
+
+    path = ROOT / "fixtures" / "manifest.json"
+    doc = json.loads(path.read_text())
+    cache: dict[str, Any] = {}
+    for run in doc["runs"]:
+        folder = path.parent / run["path"]
+        meta = json.loads((folder / "meta.json").read_text())
+        if meta.get("loss_family", "bce") != "bce" or not (folder / "samples.npz").exists():
+            continue  # the WGAN runs are judged inconclusive by design; the oracle still applies but is not needed
+        if run["path"] not in cache:
+            cache[run["path"]] = label_run(folder)
+        result = cache[run["path"]]
+        run["oracle_label"] = result.label
+        run["oracle_onset_step"] = result.onset_step
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"oracle labels added to {path}")
+
+
 def cmd_pin() -> None:
     from gandiag.verify import load_manifest, update_manifest, verify
 
@@ -229,7 +251,7 @@ def cmd_pin() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["train", "compact", "label", "pin", "all"])
+    parser.add_argument("phase", choices=["train", "compact", "label", "pin", "all", "label-fixtures"])
     parser.add_argument("--jobs", type=int, default=1, help="training processes (default 1)")
     parser.add_argument("--only", help="train only runs whose id contains this text")
     args = parser.parse_args(argv)
@@ -241,6 +263,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd_label()
     if args.phase in ("pin", "all"):
         cmd_pin()
+    if args.phase == "label-fixtures":
+        cmd_label_fixtures()
 
 
 if __name__ == "__main__":
