@@ -14,6 +14,7 @@ __all__ = [
     "Diagnosis",
     "Finding",
     "GandiagError",
+    "Monitor",
     "RunHistory",
     "RunLogger",
     "Verdict",
@@ -30,6 +31,7 @@ _LAZY = {
     "Finding": ("gandiag.findings", "Finding"),
     "Verdict": ("gandiag.findings", "Verdict"),
     "RunLogger": ("gandiag.runlog", "RunLogger"),
+    "Monitor": ("gandiag.monitor", "Monitor"),
 }
 
 

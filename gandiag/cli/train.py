@@ -14,7 +14,7 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from ..errors import GandiagError
+from ..errors import GandiagError, UsageError
 from ..harness.config import EXPERIMENTS
 from ..harness.datasets import DATASETS
 
@@ -70,6 +70,19 @@ def _callback(bar: Any, name: str, total: int, start: int = 0) -> Any:
     return update
 
 
+def _monitor(stop_on: str | None, steps: int, min_steps: int, min_fraction: float, patience: int) -> Any:
+    """The live monitor behind --stop-on, or None without it (validated before TensorFlow loads)."""
+    if stop_on is None:
+        return None
+    from ..monitor import Monitor
+
+    verdicts = [v.strip() for v in stop_on.split(",") if v.strip()]
+    if not verdicts:
+        raise UsageError("--stop-on needs at least one verdict", hint="For example --stop-on non_converged,mode_collapse")
+    return Monitor(planned_steps=steps, stop_on=verdicts, min_steps=min_steps, min_fraction=min_fraction,
+                   patience=patience, source="<train>")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("train")
     def train_cmd(
@@ -92,8 +105,15 @@ def register(app: typer.Typer) -> None:
         snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between sample snapshots (default: ~15 per run).")] = None,
         plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write plots/ at the end.")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        stop_on: Annotated[str | None, typer.Option(help="Stop early when a failure verdict is confirmed live: e.g. non_converged,mode_collapse (docs/monitor.md).")] = None,
+        stop_min_steps: Annotated[int, typer.Option(help="With --stop-on: never stop before this step.")] = 100,
+        stop_min_fraction: Annotated[float, typer.Option(help="With --stop-on: never stop before this share of --steps.")] = 0.1,
+        stop_patience: Annotated[int, typer.Option(help="With --stop-on: rows the failure verdict must hold before stopping.")] = 0,
     ) -> None:
-        """Train one of the tutorial's GAN experiments and log it for `gandiag analyze`."""
+        """Train one of the tutorial's GAN experiments and log it for `gandiag analyze`.
+
+        With --stop-on the rules run live and a confirmed failure ends the run early (exit code 1).
+        """
         from ..harness import make_config, train
 
         try:
@@ -102,9 +122,10 @@ def register(app: typer.Typer) -> None:
                               beta1_g=beta1_g, label_smoothing=label_smoothing, label_noise=label_noise,
                               d_steps=d_steps, snapshot_every=snapshot_every,
                               data=str(data) if data else None)
+            monitor = _monitor(stop_on, cfg.steps, stop_min_steps, stop_min_fraction, stop_patience)
             with _progress(quiet) as bar:
                 result = train(cfg, _callback(bar, f"{cfg.dataset}/{cfg.experiment}", cfg.steps),
-                               out=out, resume=resume, plots=plots)
+                               out=out, resume=resume, plots=plots, monitor=monitor)
         except GandiagError as exc:
             raise _fail(exc) from None
         except KeyboardInterrupt:
@@ -113,6 +134,12 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             typer.echo(f"{result.status}: {result.steps_done} steps in {result.wall_time_s:.1f} s -> "
                        f"{result.out_dir}")
+        if result.early_stop is not None:
+            e = result.early_stop
+            onset = "-" if e.onset_step is None else e.onset_step
+            typer.echo(f"stopped early at step {e.step} of {cfg.steps}: {e.verdict.value} "
+                       f"(confidence {e.confidence:.2f}, onset step {onset}): {e.reason}")
+            raise typer.Exit(code=1)
 
     @app.command("demo")
     def demo_cmd(

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -22,6 +22,9 @@ from ..errors import UsageError
 from ..runlog import RunLogger, atomic_write_npz, load_npz
 from .config import LossKind, TrainConfig, validate
 from .datasets import Dataset, load_dataset
+
+if TYPE_CHECKING:
+    from ..monitor import Monitor
 
 ProgressFn = Callable[[int, int, Mapping[str, float]], None]
 
@@ -37,9 +40,10 @@ class RunResult:
     out_dir: Path
     config: TrainConfig
     steps_done: int
-    status: str  # "completed" or "stopped"
+    status: str  # "completed", "early_stopped" (a monitor confirmed a failure) or "stopped"
     wall_time_s: float
     resumed_from: int = 0
+    early_stop: Any = None  # the MonitorState that stopped the run, when one did
 
     @property
     def history_path(self) -> Path:
@@ -55,7 +59,8 @@ def default_out_dir(cfg: TrainConfig) -> Path:
 
 
 def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str | Path | None = None,
-          resume: bool = False, plots: bool = True, checkpoints: bool = True) -> RunResult:
+          resume: bool = False, plots: bool = True, checkpoints: bool = True,
+          monitor: Monitor | None = None) -> RunResult:
     """Train ``config`` and write the run folder (see docs/harness.md for its contract).
 
     Parameters
@@ -72,6 +77,9 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
         Write ``plots/`` at the end.
     checkpoints : bool
         Write ``checkpoint/ckpt.npz`` (needed by ``resume``).
+    monitor : gandiag.monitor.Monitor, optional
+        Fed every row; when it confirms a failure the run ends early (status
+        ``early_stopped``) after a last snapshot and checkpoint (docs/monitor.md).
     """
     validate(config)
     data = load_dataset(config.dataset, config.data)  # before TensorFlow: fast failure on bad data
@@ -101,6 +109,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
         wall_before = _previous_wall_time(out_dir)
         logger = RunLogger(out_dir, columns=columns, resume=True)
         logger.truncate_after(start)
+        if monitor is not None:
+            _replay(monitor, out_dir)
     else:
         for stale in ("history.csv", "samples.npz", CHECKPOINT_FILE):
             (out_dir / stale).unlink(missing_ok=True)
@@ -115,7 +125,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
     per_epoch = max(1, len(data.x) // config.batch_size)
     snap_every = config.resolved_snapshot_every()
     ckpt_every = config.resolved_checkpoint_every()
-    step, status = start, "stopped"
+    step, status, early = start, "stopped", None
     try:
         for step in range(start + 1, config.steps + 1):
             batch = _draw_batch(rng, data, config, latent_dim, half)
@@ -125,22 +135,49 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
             logger.log(step, **row)
             if progress is not None:
                 progress(step, config.steps, row)
-            if step % snap_every == 0 or step == config.steps:
+            if monitor is not None:
+                state = monitor.update(step, **metrics)
+                early = state if state.confirmed else None
+            last = step == config.steps or early is not None
+            if step % snap_every == 0 or last:
                 z = np.random.default_rng([config.seed, step, 99]).standard_normal(
                     (data.snapshot_size, latent_dim)).astype(np.float32)
                 logger.snapshot(step, np.asarray(step_fn.generate(z)))
-            if checkpoints and (step % ckpt_every == 0 or step == config.steps):
+            if checkpoints and (step % ckpt_every == 0 or last):
                 _save_checkpoint(ckpt_path, step, step_fn, rng, config)
-        status = "completed"
+            if early is not None:
+                break
+        status = "completed" if early is None else "early_stopped"
     finally:
         wall = wall_before + time.perf_counter() - t0
-        done = step if status == "completed" else _last_logged_step(out_dir, start)
+        done = step if status != "stopped" else _last_logged_step(out_dir, start)
+        extra = {} if early is None else {"early_stop": _early_stop_record(early, monitor)}
         logger.write_json("meta.json", {**meta, "status": status, "steps_done": done,
-                                        "wall_time_s": round(wall, 3)})
+                                        "wall_time_s": round(wall, 3), **extra})
         logger.close()
     if plots:
         write_plots(out_dir, title=f"{config.dataset} / {config.experiment} (seed {config.seed})")
-    return RunResult(out_dir, config, step, status, wall, start)
+    return RunResult(out_dir, config, step, status, wall, start, early)
+
+
+def _early_stop_record(state: Any, monitor: Any) -> dict[str, Any]:
+    """What meta.json says about an early stop: when, why, and the policy that allowed it."""
+    return {"step": state.step, "verdict": state.verdict.value, "confidence": state.confidence,
+            "onset_step": state.onset_step, "reason": state.reason, "active_rules": list(state.active),
+            "policy": {"stop_on": sorted(v.value for v in monitor.stop_on), "min_steps": monitor.min_steps,
+                       "min_fraction": monitor.min_fraction, "patience": monitor.patience,
+                       "every": monitor.every}}
+
+
+def _replay(monitor: Any, out_dir: Path) -> None:
+    """Feed a resumed run's kept rows to the monitor, so its state covers the whole run."""
+    from ..ingest import read_run
+    from ..monitor import history_rows
+
+    path = out_dir / "history.csv"
+    if path.exists() and path.stat().st_size > 0 and len(path.read_text(encoding="utf-8").splitlines()) > 1:
+        for step, metrics in history_rows(read_run(path)):
+            monitor.update(step, **metrics)
 
 
 def _draw_batch(rng: np.random.Generator, data: Dataset, cfg: TrainConfig, latent_dim: int,

@@ -1,0 +1,537 @@
+"""Live monitoring: the analyzer's rules evaluated while a run trains.
+
+``Monitor.update(step, **metrics)`` appends a row to preallocated column
+buffers (O(1)) and, every ``every`` rows, evaluates the rules on the new rows
+only: the signals are computed by the offline engine's own code
+(:class:`~gandiag.engine.evaluate.SignalCache`, :func:`~gandiag.engine.evaluate.compare`)
+on a bounded trailing window (the signals are causal, so the largest lookback
+of any rule is enough), persistence is carried across chunks by
+:class:`~gandiag.live.episodes.EpisodeTracker`, and the verdict comes from
+:func:`gandiag.classify.classify`. The cost per step is therefore bounded and
+does not grow with the run.
+
+The state after any update is *provisional*: it is what ``gandiag analyze``
+would say if the run ended at that row (its settled window is the final
+quarter of the rows so far). :meth:`Monitor.finish` runs the offline analysis
+on the buffered history once, so the final verdict and onset are exactly those
+of ``gandiag analyze`` on the log the run wrote.
+
+A failure is *confirmed*, and worth stopping for, when the provisional verdict
+is one of ``stop_on``, the run has reached ``min_steps`` (and ``min_fraction``
+of ``planned_steps``), and the verdict has held for ``patience`` rows. See
+docs/monitor.md for the trade-off.
+
+Example
+-------
+>>> import numpy as np
+>>> m = Monitor(planned_steps=300, min_steps=50)
+>>> for step in range(1, 301):
+...     state = m.update(step, d_loss=0.6 if step < 20 else 0.001, g_loss=1.0 + step / 30)
+...     if state.confirmed:
+...         break
+>>> state.verdict.value, state.step <= 100
+('non_converged', True)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from .classify import classify
+from .engine.evaluate import SignalCache, compare, settle_start
+from .engine.loader import load_rules, select_rules
+from .engine.model import Condition, Family, Rule, Signal
+from .errors import UsageError
+from .findings import Diagnosis, Finding, Severity, Status, Verdict
+from .history import (
+    DERIVED_SERIES,
+    LossFamily,
+    RawTable,
+    Reduction,
+    RunHistory,
+    build_history,
+)
+from .live.buffer import Column
+from .live.episodes import EpisodeTracker
+from .roles import ACC_ROLES, INDEX_ROLES, LOSS_ROLES, Role, resolve_role
+
+#: Rows between two evaluations of the rules (the cost of one evaluation is spread over them).
+DEFAULT_EVERY = 32
+#: Defaults of the stop policy (docs/monitor.md explains how they were chosen).
+DEFAULT_MIN_STEPS = 100
+DEFAULT_MIN_FRACTION = 0.1
+DEFAULT_PATIENCE = 0
+DEFAULT_STOP_ON = (Verdict.NON_CONVERGED, Verdict.MODE_COLLAPSE)
+
+_ACC = frozenset(r.value for r in ACC_ROLES)
+_LOSSES = tuple(r.value for r in LOSS_ROLES)
+
+
+@dataclass(frozen=True)
+class Event:
+    """A rule that became active (``fired``) or stopped being active (``cleared``)."""
+
+    kind: str  # "fired" | "cleared"
+    rule: str
+    name: str
+    title: str
+    severity: Severity
+    supports: Verdict | None
+    step: int  # the step at which the change was seen
+    onset_step: int | None  # start of the episode (fired) / of the episode that ended (cleared)
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    """What the monitor knows as of ``step`` (the last evaluated row).
+
+    ``verdict``, ``confidence``, ``onset_step`` and ``reason`` are those
+    ``gandiag analyze`` would give if the run ended at ``step``;
+    ``provisional`` is False only for the state :meth:`Monitor.finish` returns.
+    ``events`` are the changes since the previous call to ``update``.
+    ``confirmed`` says the failure passed the stop policy.
+    """
+
+    step: int
+    rows: int
+    verdict: Verdict
+    confidence: float
+    onset_step: int | None
+    reason: str
+    active: tuple[str, ...]
+    events: tuple[Event, ...]
+    confirmed: bool
+    provisional: bool = True
+
+    @property
+    def failed(self) -> bool:
+        return self.verdict in DEFAULT_STOP_ON
+
+
+class _LiveRule:
+    """One loss rule's incremental state: its mask's episodes and running counts for the settled share."""
+
+    def __init__(self, rule: Rule, warm: int):
+        self.rule = rule
+        self.warm = warm
+        p = rule.persistence
+        self.tracker = EpisodeTracker(for_steps=p.for_steps)
+        self.hits = Column(np.int64, fill=0)  # cumulative count of rows where mask and valid hold
+        self.valid = Column(np.int64, fill=0)  # cumulative count of valid rows
+        self.hits.append(0)
+        self.valid.append(0)
+        self.lookback = max(_lookback(c.signal, dict(c.params)) for c in rule.when)
+
+    def extend(self, masks: _ConditionMasks, first_row: int, k: int) -> None:
+        """Evaluate the conditions on the ``k`` new rows (rows ``first_row``...)."""
+        mask, valid = masks.get(self.rule.when[0])
+        for cond in self.rule.when[1:]:
+            cmask, cvalid = masks.get(cond)
+            mask = mask & cmask
+            valid = valid & cvalid
+        if first_row < self.warm:
+            mask = mask.copy()
+            mask[: min(self.warm - first_row, k)] = False
+        self.tracker.extend(mask)
+        self.hits.extend(self.hits.view()[-1] + np.cumsum(mask & valid))
+        self.valid.extend(self.valid.view()[-1] + np.cumsum(valid))
+
+    def active_onset(self, s0: int) -> int | None:
+        """Row where the active episode starts, or None: the offline engine's rule, on the rows so far."""
+        last = self.tracker.last()
+        if last is None:
+            return None
+        share_needed = self.rule.persistence.settle_share
+        if share_needed == 0.0:
+            return self.tracker.first()[0]  # any episode makes the rule active, dated from the first
+        n = self.tracker.n
+        denom = int(self.valid.view()[n] - self.valid.view()[s0])
+        share = float((self.hits.view()[n] - self.hits.view()[s0]) / denom) if denom else 0.0
+        return last[0] if last[1] >= s0 and share >= share_needed else None
+
+
+class _ConditionMasks:
+    """Where each condition holds on the new rows, computed once per evaluation and shared by rules."""
+
+    def __init__(self, cache: SignalCache, present: set[str], k: int):
+        self.cache, self.present, self.k = cache, present, k
+        self._memo: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
+
+    def get(self, cond: Condition) -> tuple[np.ndarray, np.ndarray]:
+        """``(holds, valid)`` on the new rows, as :func:`gandiag.engine.evaluate.evaluate_rule` builds them."""
+        key = (cond.series, cond.signal, cond.params, cond.op, cond.value)
+        hit = self._memo.get(key)
+        if hit is None:
+            k = self.k
+            cmask = np.zeros(k, dtype=bool)
+            cvalid = np.zeros(k, dtype=bool)
+            for series in cond.series:
+                if series not in self.present or not self.cache.history.has(series):
+                    continue  # absent, or nothing logged within the window: all NaN, which holds nowhere
+                vals = self.cache.values(cond, series)[-k:]
+                cmask |= compare(vals, cond.op, cond.value)
+                cvalid |= ~np.isnan(vals)
+            hit = self._memo[key] = (cmask, cvalid)
+        return hit
+
+
+def _lookback(signal: Signal, params: Mapping[str, object]) -> int:
+    """Rows of history a causal signal needs before a row to equal the offline value."""
+    w = int(params.get("window", 1) or 1)
+    if signal is Signal.TREND:
+        return int(params.get("smooth", 5) or 5) + w + 2
+    if signal is Signal.OSCILLATION:
+        return int(params.get("long_window", 0) or 4 * w) + w + 2
+    if signal is Signal.SIGN_CHANGE_RATE:
+        return w + 3
+    return w + 1
+
+
+class Monitor:
+    """Evaluate gandiag's rules incrementally while a run trains.
+
+    Parameters
+    ----------
+    rules : mapping, optional
+        Pre-loaded rules (``gandiag.engine.loader.load_rules()``); default the shipped rules plus ``rule_paths``.
+    select, ignore : sequence of str
+        Rule codes or prefixes, as for ``gandiag analyze``.
+    settle : float
+        Final share of the rows so far that the verdict judges (``--settle-fraction``, default 0.25).
+    planned_steps : int, optional
+        Length of the run; used by ``min_fraction`` and by rules with a ``warmup_fraction``.
+    loss : str, optional
+        Declare the loss family instead of detecting it.
+    d_loss_reduction : 'mean' or 'sum'
+        How a combined ``d_loss`` is reported.
+    columns : mapping of role -> name, optional
+        Names to map to roles, overriding the alias table (``--column``).
+    stop_on : iterable of verdicts
+        Verdicts that can be confirmed (default ``non_converged`` and ``mode_collapse``).
+    min_steps, min_fraction, patience : int, float, int
+        The stop policy: no confirmation before step ``max(min_steps, min_fraction * planned_steps)``,
+        and only after the verdict held for ``patience`` rows.
+    every : int
+        Rows between evaluations: a larger value lowers the mean cost per step and delays the news.
+    """
+
+    def __init__(
+        self,
+        *,
+        rules: Mapping[str, Rule] | None = None,
+        rule_paths: Sequence[str] = (),
+        select: Sequence[str] = (),
+        ignore: Sequence[str] = (),
+        settle: float = 0.25,
+        planned_steps: int | None = None,
+        loss: str | None = None,
+        d_loss_reduction: str = "mean",
+        columns: Mapping[str, str] | None = None,
+        stop_on: Iterable[str | Verdict] = DEFAULT_STOP_ON,
+        min_steps: int = DEFAULT_MIN_STEPS,
+        min_fraction: float = DEFAULT_MIN_FRACTION,
+        patience: int = DEFAULT_PATIENCE,
+        every: int = DEFAULT_EVERY,
+        source: str = "<live>",
+    ):
+        _check_options(settle, planned_steps, min_steps, min_fraction, patience, every)
+        self.rules = select_rules(dict(load_rules(list(rule_paths)) if rules is None else rules),
+                                  select=select, ignore=ignore)
+        self.settle = settle
+        self.planned_steps = planned_steps
+        self.stop_on = frozenset(_verdict(v) for v in stop_on)
+        self.min_steps, self.min_fraction, self.patience, self.every = min_steps, min_fraction, patience, every
+        self.source = source
+        self.family, self.family_reason = _declared_family(loss)
+        self.d_loss_reduction = Reduction(d_loss_reduction)
+        self._overrides = {name: role for role, name in (columns or {}).items()}
+        _check_roles(self._overrides)
+        n_plan = planned_steps or 0
+        self._live = [_LiveRule(r, max(r.persistence.warmup_steps, round(r.persistence.warmup_fraction * n_plan)))
+                      for r in self.rules.values() if not r.on_samples]
+        self._context = max((lr.lookback for lr in self._live), default=1)
+        self._steps = Column(np.int64, fill=0)
+        self._values: dict[str, Column] = {}
+        self._nonfinite: dict[str, Column] = {}
+        self._role_of: dict[str, str | None] = {}
+        self._names: dict[str, str] = {}  # role -> the name it was logged under
+        self._logged: set[str] = set()  # roles with at least one logged value (finite or not)
+        self._percent: dict[str, bool] = {}  # accuracy roles found to be logged in percent
+        self._sign = {r: [0, 0] for r in _LOSSES}  # finite values, negative ones
+        self._evaluated = 0
+        self._active: dict[str, int] = {}  # code -> onset step of its active episode
+        self._failing_since: int | None = None
+        self.stopped_at: int | None = None  # the first step a failure was confirmed
+        self._state = MonitorState(0, 0, Verdict.INCONCLUSIVE, 0.0, None, "no step logged yet", (), (), False)
+        self._quiet = self._state
+
+    # -- feeding -----------------------------------------------------------------
+
+    def update(self, step: int, **metrics: float | None) -> MonitorState:
+        """Append one row and return the current state (re-evaluated every ``every`` rows).
+
+        ``None`` means the metric was not logged at this step; NaN or inf is a
+        logged non-finite value (evidence of divergence). Names go through the
+        alias table (``d1``, ``errD``, ``lossG`` ...) like a log's columns.
+        """
+        step = int(step)
+        row = self._steps.n
+        if row and step <= self._steps.view(row - 1, row)[0]:
+            raise UsageError(f"steps must increase: got step {step} after {self.last_step}",
+                             hint="Give each update a larger step (completed generator updates)")
+        self._steps.append(step)
+        for name, value in metrics.items():
+            role = self._role_of[name] if name in self._role_of else self._resolve(name)
+            if role is None or value is None:
+                continue
+            v = float(value)
+            col = self._values[role]
+            col.pad_to(row)
+            col.append(v)
+            self._logged.add(role)
+            if not math.isfinite(v):
+                nf = self._nonfinite[role]
+                nf.pad_to(row)
+                nf.append(True)
+            elif role in _ACC and 1.5 < v <= 100.0 and not self._percent.get(role):
+                self._percent[role] = True  # accuracies in percent, as build_history would divide them
+                col.scale(0.01)
+        if self._steps.n - self._evaluated >= self.every:
+            return self._evaluate()
+        return self._quiet
+
+    def evaluate(self) -> MonitorState:
+        """Evaluate the rows not evaluated yet now (``update`` does it every ``every`` rows)."""
+        return self._evaluate() if self._steps.n > self._evaluated else self._quiet
+
+    @property
+    def last_step(self) -> int | None:
+        """The step of the last row given to :meth:`update` (None before the first)."""
+        n = self._steps.n
+        return int(self._steps.view(n - 1, n)[0]) if n else None
+
+    @property
+    def state(self) -> MonitorState:
+        """The latest state (its ``events`` are those of the last evaluation)."""
+        return self._state
+
+    def _resolve(self, name: str) -> str | None:
+        role = self._overrides.get(name)
+        if role is None:
+            found = resolve_role(name)
+            role = found.value if found is not None and found not in INDEX_ROLES else None
+        if role is not None and role in self._names and self._names[role] != name:
+            role = None  # the first name that resolves to a role wins, as in map_names
+        self._role_of[name] = role
+        if role is not None:
+            self._names[role] = name
+            self._values[role] = Column(np.float64, fill=np.nan)
+            self._nonfinite[role] = Column(np.bool_, fill=False)
+        return role
+
+    # -- evaluation --------------------------------------------------------------
+
+    def _evaluate(self) -> MonitorState:
+        n = self._steps.n
+        first = self._evaluated
+        k = n - first
+        window = self._window(first, n)
+        present = {s for s in (*self._logged, *DERIVED_SERIES) if self._has(s)}
+        masks = _ConditionMasks(SignalCache(window), present, k)
+        for live in self._live:
+            live.extend(masks, first, k)
+        self._count_signs(first, n)
+        self._evaluated = n
+        state = self._judge(n, present)
+        self._state = state
+        self._quiet = replace(state, events=())
+        return state
+
+    def _window(self, first: int, n: int) -> RunHistory:
+        """The rows ``first - context .. n`` as a history, NaN-padded in front at the start of the run.
+
+        The padding keeps every rolling window as long as offline (bottleneck
+        clips a window to a short series, which would change early values).
+        """
+        lo = first - self._context
+        pad = max(0, -lo)
+        lo = max(0, lo)
+        series, nonfinite = {}, {}
+        for role, col in self._values.items():
+            col.pad_to(n)
+            nf = self._nonfinite[role]
+            nf.pad_to(n)
+            v, m = col.view(lo, n), nf.view(lo, n)
+            if pad:
+                v = np.concatenate((np.full(pad, np.nan), v))
+                m = np.concatenate((np.zeros(pad, dtype=bool), m))
+            series[role], nonfinite[role] = v, m
+        steps = np.arange(pad + n - lo, dtype=np.int64)  # row positions; no signal reads steps
+        return RunHistory(steps=steps, series=series, nonfinite=nonfinite, d_loss_reduction=self.d_loss_reduction)
+
+    def _has(self, series: str) -> bool:
+        if series == "d_loss_term":
+            return {"d_loss_real", "d_loss_fake"} <= self._logged or "d_loss" in self._logged
+        if series == "d_acc_mean":
+            return {"d_acc_real", "d_acc_fake"} <= self._logged or "d_acc" in self._logged
+        return series in self._logged
+
+    def _count_signs(self, first: int, n: int) -> None:
+        """Running counts for the loss-family test of :func:`gandiag.classify.detect_loss_family`."""
+        for role in _LOSSES:
+            if role in self._values:
+                v = self._values[role].view(first, n)
+                v = v[np.isfinite(v)]
+                self._sign[role][0] += int(v.size)
+                self._sign[role][1] += int(np.signbit(v).sum())
+
+    def _current_family(self) -> tuple[LossFamily, str]:
+        if self.family is not None:
+            return self.family, self.family_reason
+        for role in _LOSSES:
+            finite, negative = self._sign[role]
+            if finite and negative / finite >= 0.05:
+                return LossFamily.WGAN, (f"{role} is negative in {100 * negative / finite:.0f}% of steps, which a "
+                                         "binary cross-entropy loss cannot be: this looks like a Wasserstein or hinge critic")
+        return LossFamily.BCE, "losses are non-negative (assumed binary cross-entropy; declare --loss otherwise)"
+
+    def _judge(self, n: int, present: set[str]) -> MonitorState:
+        steps = self._steps.view(0, n)
+        family, reason = self._current_family()
+        s0 = settle_start(n, self.settle)
+        findings: list[Finding] = []
+        judged = 0
+        for live in self._live:
+            rule = live.rule
+            if Family.ANY not in rule.families and Family(family.value) not in rule.families:
+                continue
+            if not all(any(s in present for s in c.series) for c in rule.when):
+                continue
+            judged += 1
+            onset = live.active_onset(s0)
+            if onset is not None:
+                findings.append(_active_finding(rule, int(steps[onset]), int(steps[-1])))
+        verdict, confidence, onset_step, why = classify(
+            RunHistory(steps=steps, series={}), findings, family=family, family_reason=reason, judged_rules=judged)
+        events = self._events(findings, int(steps[-1]))
+        confirmed = self._confirm(verdict, n, int(steps[-1]))
+        return MonitorState(int(steps[-1]), n, verdict, confidence, onset_step, why,
+                            tuple(f.rule for f in findings), events, confirmed)
+
+    def _events(self, findings: list[Finding], step: int) -> tuple[Event, ...]:
+        now = {f.rule: f for f in findings}
+        events = [Event("fired", f.rule, f.name, f.title, f.severity, f.supports, step, f.onset_step)
+                  for code, f in now.items() if code not in self._active]
+        for code, onset in self._active.items():
+            if code not in now:
+                r = self.rules[code]
+                events.append(Event("cleared", code, r.name, r.title, r.severity, r.supports, step, onset))
+        self._active = {code: f.onset_step for code, f in now.items()}
+        return tuple(events)
+
+    def _confirm(self, verdict: Verdict, n: int, step: int) -> bool:
+        if verdict not in self.stop_on:
+            self._failing_since = None
+            return False
+        if self._failing_since is None:
+            self._failing_since = n
+        gate = max(self.min_steps, math.ceil(self.min_fraction * self.planned_steps) if self.planned_steps else 0)
+        ok = step >= gate and n - self._failing_since >= self.patience
+        if ok and self.stopped_at is None:
+            self.stopped_at = step
+        return ok
+
+    # -- the end -----------------------------------------------------------------
+
+    def history(self) -> RunHistory:
+        """The rows so far as a :class:`~gandiag.history.RunHistory`, normalised like a log file."""
+        n = self._steps.n
+        if n == 0:
+            raise UsageError("the monitor has no rows yet", hint="Call update() at least once")
+        columns: dict[str, np.ndarray] = {"step": self._steps.view(0, n).astype(float)}
+        nonfinite: dict[str, np.ndarray] = {}
+        for role, col in self._values.items():
+            col.pad_to(n)
+            self._nonfinite[role].pad_to(n)
+            columns[role] = col.view(0, n).copy()
+            nonfinite[role] = self._nonfinite[role].view(0, n).copy()
+        raw = RawTable(columns=columns, source=self.source, input_format="live", nonfinite=nonfinite,
+                       default_reduction=self.d_loss_reduction)
+        return build_history(raw)
+
+    def finish(self) -> Diagnosis:
+        """The offline analysis of the rows so far: what ``gandiag analyze --no-samples`` says of the log."""
+        from .api import analyze
+
+        loss = self.family.value if self.family is not None else None
+        return analyze(self.history(), rules=self.rules, settle_fraction=self.settle, loss=loss)
+
+
+def history_rows(history: RunHistory, start: int = 0) -> Iterator[tuple[int, dict[str, float | None]]]:
+    """``(step, metrics)`` for each row of a recorded history from row ``start``, as ``update`` takes them.
+
+    A value that was not logged is ``None``; a logged NaN or inf stays as it is.
+    Replaying a finished log through a :class:`Monitor` is how the live and the
+    offline answers are compared (``benchmarks/monitor_replay.py``).
+    """
+    names = list(history.series)
+    values = [history.series[k] for k in names]
+    missing = [np.isnan(history.series[k]) & ~history.nonfinite.get(k, np.zeros(len(history), dtype=bool))
+               for k in names]
+    for i in range(start, len(history)):
+        yield int(history.steps[i]), {k: None if miss[i] else float(v[i]) for k, v, miss in zip(names, values, missing)}
+
+
+def _active_finding(rule: Rule, onset_step: int, end_step: int) -> Finding:
+    return Finding(rule=rule.code, name=rule.name, title=rule.title, severity=rule.severity,
+                   status=Status.ACTIVE, supports=rule.supports, weight=rule.weight, onset_step=onset_step,
+                   end_step=end_step, evidence=(), message=rule.title, fix=rule.docs.fix)
+
+
+def _verdict(value: str | Verdict) -> Verdict:
+    try:
+        return Verdict(value)
+    except ValueError:
+        raise UsageError(f"unknown verdict '{value}' in stop_on",
+                         hint="Use stable, mode_collapse, non_converged or inconclusive") from None
+
+
+def _declared_family(loss: str | None) -> tuple[LossFamily | None, str]:
+    if not loss:
+        return None, ""
+    try:
+        return LossFamily(loss), f"declared with --loss {loss}"
+    except ValueError:
+        raise UsageError(f"unknown loss family '{loss}'", hint="Use bce, lsgan, hinge or wgan") from None
+
+
+def _check_roles(overrides: Mapping[str, str]) -> None:
+    for role in overrides.values():
+        try:
+            Role(role)
+        except ValueError:
+            raise UsageError(f"unknown role '{role}' in columns",
+                             hint="Use one of: " + ", ".join(r.value for r in Role)) from None
+
+
+def _check_options(settle: float, planned: int | None, min_steps: int, min_fraction: float, patience: int,
+                   every: int) -> None:
+    problems = []
+    if not 0 < settle <= 1:
+        problems.append(f"settle must be in (0, 1], got {settle}")
+    if planned is not None and planned < 1:
+        problems.append(f"planned_steps must be >= 1, got {planned}")
+    if min_steps < 0:
+        problems.append(f"min_steps must be >= 0, got {min_steps}")
+    if not 0 <= min_fraction <= 1:
+        problems.append(f"min_fraction must be in [0, 1], got {min_fraction}")
+    if patience < 0:
+        problems.append(f"patience must be >= 0, got {patience}")
+    if every < 1:
+        problems.append(f"every must be >= 1, got {every}")
+    if problems:
+        raise UsageError("invalid monitor options: " + "; ".join(problems))

@@ -1,0 +1,78 @@
+"""The callback's logic without Keras: logging, de-averaging running means, and the actions.
+
+``gandiag.keras._Diagnostics`` is what ``GanDiagnostics`` runs per batch; the
+Keras subclass itself is exercised by test_training_stops.py.
+"""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import gandiag
+from gandiag.keras import _Diagnostics
+from gandiag.monitor import history_rows
+
+
+class Model:
+    stop_training = False
+
+
+def logs_of(history, keys=("d_loss", "g_loss")):
+    """A run's rows as a Keras DCGAN-style train_step returns them (d_loss, g_loss)."""
+    return [(step, {k: m[k] for k in keys}) for step, m in history_rows(history)]
+
+
+def test_stop_action_sets_stop_training_and_leaves_an_analyzable_log(tmp_path, histories):
+    cb = _Diagnostics(tmp_path, planned_steps=600, verbose=False)
+    model = Model()
+
+    def feed():
+        for batch, (_, logs) in enumerate(logs_of(histories["digits-convergence_failure-s0"])):
+            cb.batch_end(batch, logs, model)
+            if model.stop_training:
+                break
+
+    with pytest.warns(RuntimeWarning, match="non_converged confirmed"):
+        feed()
+    cb.close()
+    state = cb.triggered[0]
+    assert model.stop_training and cb.step == state.step < 300
+    offline = gandiag.analyze(tmp_path, no_samples=True)
+    assert (offline.n_steps, offline.verdict, offline.onset_step) == (state.step, state.verdict, state.onset_step)
+
+
+def test_hook_runs_once_per_failure(histories):
+    calls = []
+    cb = _Diagnostics(planned_steps=600, action=lambda state, model: calls.append(state.step), verbose=False)
+    for batch, (_, logs) in enumerate(logs_of(histories["digits-convergence_failure-s0"])):
+        cb.batch_end(batch, logs, Model())
+    assert len(calls) == 1 and cb.state.confirmed
+
+
+def test_running_means_are_turned_back_into_batch_values(histories):
+    """Keras Mean trackers report the epoch's running mean; the callback recovers each batch's value."""
+    rows = logs_of(histories["digits-stable-s0"], ("d_loss_real", "g_loss"))[:100]
+    cb = _Diagnostics(running_mean=True, verbose=False)
+    per_epoch = 28
+    for epoch_start in range(0, len(rows), per_epoch):
+        total = {"d_loss_real": 0.0, "g_loss": 0.0}
+        for k, (_, logs) in enumerate(rows[epoch_start : epoch_start + per_epoch]):
+            for name in total:
+                total[name] += logs[name]
+            cb.batch_end(k, {name: total[name] / (k + 1) for name in total}, Model())
+    cb.monitor.evaluate()
+    got = cb.monitor.history().series["g_loss"]
+    want = np.array([logs["g_loss"] for _, logs in rows])
+    assert np.allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+def test_bad_action_is_refused():
+    with pytest.raises(gandiag.GandiagError, match="unknown action"):
+        _Diagnostics(action="explode")
+
+
+def test_importing_gandiag_keras_does_not_load_tensorflow():
+    code = "import sys, gandiag.keras; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
