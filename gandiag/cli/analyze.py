@@ -6,7 +6,7 @@ import hashlib
 import textwrap
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from ..errors import GandiagError, UsageError
 class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
+    JUNIT = "junit"
+    GITHUB = "github"
+    MARKDOWN = "markdown"
 
 
 class LossFamilyOpt(StrEnum):
@@ -60,6 +63,136 @@ def rules_digest(rules) -> str:
     return "sha256:" + h.hexdigest()[:16]
 
 
+def _settings(select, ignore, column, fail_on, input_format, d_loss_reduction, loss, settle_fraction,
+              no_samples, grid):
+    """Merge the project configuration and the flags into analysis options and the --fail-on verdicts."""
+    from ..config import load_config
+    from ..findings import Verdict
+    from ..roles import parse_column_overrides
+
+    cfg = load_config()
+    columns = {**cfg.columns, **parse_column_overrides(column or [])}
+    fail_labels = _split([fail_on]) if fail_on is not None else list(cfg.fail_on or ("mode_collapse", "non_converged"))
+    fail_verdicts = set()
+    for label in fail_labels:
+        try:
+            fail_verdicts.add(Verdict(label))
+        except ValueError:
+            raise UsageError(f"--fail-on: unknown verdict '{label}'",
+                             hint="Use stable, mode_collapse, non_converged or inconclusive") from None
+    options = {
+        "select": _split(select) or list(cfg.select),
+        "ignore": _split(ignore) or list(cfg.ignore),
+        "columns": columns or None,
+        "input_format": input_format,
+        "d_loss_reduction": (d_loss_reduction.value if d_loss_reduction else cfg.d_loss_reduction),
+        "loss": (loss.value if loss else cfg.loss),
+        "settle_fraction": settle_fraction if settle_fraction is not None else (cfg.settle_fraction or 0.25),
+        "no_samples": no_samples,
+        "grid": _parse_grid(grid),
+    }
+    return cfg, options, fail_verdicts
+
+
+def _load_baseline(path: Path | None):
+    if path is None:
+        return None
+    from ..baseline import load_baseline
+
+    return load_baseline(path)
+
+
+def _analyze_paths(paths, rule_set, options, jobs, scheduler):
+    """Find every run and analyze them (in parallel if asked); a usage error stops everything."""
+    from ..batch import analyze_many, find_targets
+
+    try:
+        targets, errors = find_targets(paths)
+        results = analyze_many(targets, rules=rule_set, options=options, jobs=jobs, scheduler=scheduler)
+    except GandiagError as exc:
+        raise fail(exc) from None
+    fatal = next((r for r in results if r.fatal), None)
+    if fatal is not None:
+        typer.echo(f"error: {fatal.error}", err=True)
+        raise typer.Exit(code=2)
+    errors.extend((str(r.target.path), r.error) for r in results if r.error)
+    return [r for r in results if r.diagnosis is not None], errors
+
+
+def _judge(results, fail_verdicts, base_runs):
+    """Decide which runs fail the check: --fail-on, or in baseline mode only the ones that got worse or are new and failing."""
+    from ..report.summary import ReportRun
+
+    if base_runs is None:
+        runs = [ReportRun(r.diagnosis, r.target.key, r.target.run_id,
+                          failure=(f"verdict {r.diagnosis.verdict.value} is in --fail-on"
+                                   if r.diagnosis.verdict in fail_verdicts else None)) for r in results]
+        return runs, None
+    from ..baseline import compare
+
+    comparisons = compare([(r.target, r.diagnosis) for r in results], base_runs, fail_verdicts)
+    runs = []
+    for r, c in zip(results, comparisons):  # compare() keeps the order of the current runs first
+        runs.append(ReportRun(r.diagnosis, r.target.key, r.target.run_id,
+                              failure=c.describe() if c.fails else None,
+                              note=None if c.fails else c.describe()))
+    return runs, comparisons
+
+
+def _baseline_footer(comparisons, baseline: Path | None) -> list[str]:
+    """The baseline summary line, then every run that got worse, is new, improved or is gone."""
+    if comparisons is None:
+        return []
+    from ..baseline import Change, summary_line
+
+    lines = [summary_line(comparisons, str(baseline))]
+    lines += [f"  {c.change.value:<11} {c.key}: {c.describe()}" for c in comparisons if c.change is not Change.SAME]
+    return lines
+
+
+def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fail_verdicts, comparisons, baseline):
+    """Print the report in the chosen format (one renderer module per format)."""
+    if output_format is OutputFormat.JSON:
+        from ..report import json as json_report
+
+        shown_opts = {k: v for k, v in options.items() if v not in (None, [], {})}
+        shown_opts["fail_on"] = sorted(v.value for v in fail_verdicts)
+        base = None if comparisons is None else {
+            "path": str(baseline),
+            "runs": [{"key": c.key, "change": c.change.value, "before": c.before and c.before.value,
+                      "after": c.after and c.after.value, "fails": c.fails} for c in comparisons]}
+        typer.echo(json_report.render(runs, rules_digest=rules_digest(rule_set), options=shown_opts, errors=errors,
+                                      baseline=base))
+    elif output_format is OutputFormat.JUNIT:
+        from ..report import junit
+
+        typer.echo(junit.render(runs, errors=errors))
+    elif output_format is OutputFormat.GITHUB:
+        from ..report import github
+
+        typer.echo(github.render(runs, errors=errors))
+    elif output_format is OutputFormat.MARKDOWN:
+        from ..report import markdown
+
+        typer.echo(markdown.render(runs, errors=errors, footer=footer), nl=False)
+    elif runs or footer:
+        from ..report import text as text_report
+
+        typer.echo(text_report.render(runs, errors=errors, verbose=verbose, footer=footer))
+
+
+def _write_plots(runs, out: Path) -> None:
+    """--plot: each run's figures in a folder named after its key (no HTML: that is `gandiag report`)."""
+    from ..report.plots import run_folder_name, write_run_figures
+
+    try:
+        for r in runs:
+            write_run_figures(r.diagnosis, out / run_folder_name(r.key))
+    except GandiagError as exc:
+        raise fail(exc) from None
+    typer.echo(f"figures written to {out}", err=True)
+
+
 def register(app: typer.Typer) -> None:
     rules_app = typer.Typer(help="List and explain the diagnostic rules.", no_args_is_help=True)
     app.add_typer(rules_app, name="rules")
@@ -67,97 +200,59 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def analyze(
         paths: Annotated[list[str], typer.Argument(help="History files, run folders (searched recursively), or - for CSV on stdin.")],
-        rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rule file or folder; overrides rules with the same code.")] = None,
-        select: Annotated[Optional[list[str]], typer.Option(help="Only these rule codes or prefixes (GD1,GD203).")] = None,
-        ignore: Annotated[Optional[list[str]], typer.Option(help="Drop these rule codes or prefixes.")] = None,
-        column: Annotated[Optional[list[str]], typer.Option("--column", help="Map a column to a role: ROLE=NAME (e.g. g_loss=lossG).")] = None,
+        rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; overrides rules with the same code.")] = None,
+        select: Annotated[list[str] | None, typer.Option(help="Only these rule codes or prefixes (GD1,GD203).")] = None,
+        ignore: Annotated[list[str] | None, typer.Option(help="Drop these rule codes or prefixes.")] = None,
+        column: Annotated[list[str] | None, typer.Option("--column", help="Map a column to a role: ROLE=NAME (e.g. g_loss=lossG).")] = None,
         output_format: Annotated[OutputFormat, typer.Option("--output-format", "-f", case_sensitive=False)] = OutputFormat.TEXT,
-        fail_on: Annotated[Optional[str], typer.Option(help="Verdicts that make the exit code 1 (default mode_collapse,non_converged).")] = None,
+        fail_on: Annotated[str | None, typer.Option(help="Verdicts that make the exit code 1 (default mode_collapse,non_converged).")] = None,
         exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when a run fails (errors still exit 2).")] = False,
-        input_format: Annotated[Optional[str], typer.Option(help="Skip format detection: csv, console, jsonl, tensorboard.")] = None,
-        d_loss_reduction: Annotated[Optional[ReductionOpt], typer.Option(help="How a combined D loss was reported: mean of the real/fake terms or their sum.", case_sensitive=False)] = None,
-        loss: Annotated[Optional[LossFamilyOpt], typer.Option(help="Declare the loss family (LSGAN and hinge cannot always be told from BCE).", case_sensitive=False)] = None,
-        settle_fraction: Annotated[Optional[float], typer.Option(help="Final share of the run the verdict judges.")] = None,
-        samples: Annotated[Optional[Path], typer.Option(help="Generated-sample snapshots: samples.npz (step_<N> keys), a .npy, a folder of PNGs, or the tutorial's generated_plot_NNN.png grids.")] = None,
-        real: Annotated[Optional[Path], typer.Option(help="A real reference sample (real.npz, .npy or PNG folder).")] = None,
+        input_format: Annotated[str | None, typer.Option(help="Skip format detection: csv, console, jsonl, tensorboard.")] = None,
+        d_loss_reduction: Annotated[ReductionOpt | None, typer.Option(help="How a combined D loss was reported: mean of the real/fake terms or their sum.", case_sensitive=False)] = None,
+        loss: Annotated[LossFamilyOpt | None, typer.Option(help="Declare the loss family (LSGAN and hinge cannot always be told from BCE).", case_sensitive=False)] = None,
+        settle_fraction: Annotated[float | None, typer.Option(help="Final share of the run the verdict judges.")] = None,
+        samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots: samples.npz (step_<N> keys), a .npy, a folder of PNGs, or the tutorial's generated_plot_NNN.png grids.")] = None,
+        real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy or PNG folder).")] = None,
         no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz found beside a history.")] = False,
-        grid: Annotated[Optional[str], typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
+        grid: Annotated[str | None, typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show healthy-range findings too.")] = False,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib); -1: every core.")] = 1,
+        scheduler: Annotated[str | None, typer.Option(help="Run on a dask.distributed scheduler (tcp://HOST:PORT) through joblib's Dask backend; needs the dask extra.")] = None,
+        baseline: Annotated[Path | None, typer.Option(help="An earlier JSON report (e.g. from main): fail only runs whose verdict got worse, or new failing runs.")] = None,
+        plot: Annotated[Path | None, typer.Option("--plot", help="Also write each run's figures (history, diversity, samples) under this folder.")] = None,
     ) -> None:
         """Diagnose GAN training logs: verdict, onset step, evidence and fixes."""
-        from ..api import analyze as run_analyze
-        from ..config import load_config
-        from ..engine.loader import load_rules
-        from ..findings import Verdict
-        from ..ingest import discover_runs
-        from ..report import json as json_report
-        from ..report import text as text_report
-        from ..roles import parse_column_overrides
+        from ..engine.loader import load_rules, select_rules
 
         try:
-            cfg = load_config()
+            cfg, options, fail_verdicts = _settings(select, ignore, column, fail_on, input_format, d_loss_reduction,
+                                                    loss, settle_fraction, no_samples, grid)
             rule_set = load_rules([*cfg.rules, *(rules or [])])
-            columns = {**cfg.columns, **parse_column_overrides(column or [])}
-            fail_labels = _split([fail_on]) if fail_on is not None else list(cfg.fail_on or ("mode_collapse", "non_converged"))
-            fail_verdicts = set()
-            for label in fail_labels:
-                try:
-                    fail_verdicts.add(Verdict(label))
-                except ValueError:
-                    raise UsageError(f"--fail-on: unknown verdict '{label}'",
-                                     hint="Use stable, mode_collapse, non_converged or inconclusive") from None
-            options = dict(
-                select=_split(select) or list(cfg.select),
-                ignore=_split(ignore) or list(cfg.ignore),
-                columns=columns or None,
-                input_format=input_format,
-                d_loss_reduction=(d_loss_reduction.value if d_loss_reduction else cfg.d_loss_reduction),
-                loss=(loss.value if loss else cfg.loss),
-                settle_fraction=settle_fraction if settle_fraction is not None else (cfg.settle_fraction or 0.25),
-                no_samples=no_samples,
-                grid=_parse_grid(grid),
-            )
             if (samples or real) and len(paths) > 1:
                 raise UsageError("--samples/--real apply to one history; give one path",
                                  hint="Or keep samples.npz / real.npz beside each history for automatic discovery")
-            from ..engine.loader import select_rules
-
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])  # validate codes once
+            base_runs = _load_baseline(baseline)
         except GandiagError as exc:
             raise fail(exc) from None
 
-        diagnoses, errors = [], []
-        for path in paths:
-            try:
-                targets = discover_runs(path)
-            except GandiagError as exc:
-                errors.append((path, exc.one_line()))
-                continue
-            for target in targets:
-                try:
-                    diagnoses.append(run_analyze(target if str(target) != "-" else "-", rules=rule_set,
-                                                 samples=samples, real=real, **options))
-                except UsageError as exc:
-                    raise fail(exc) from None
-                except GandiagError as exc:
-                    errors.append((str(target), exc.one_line()))
-
-        for source, message in errors:
+        results, errors = _analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs, scheduler)
+        report_runs, comparisons = _judge(results, fail_verdicts, base_runs)
+        for _source, message in errors:
             typer.echo(f"error: {message}", err=True)
-        if output_format is OutputFormat.JSON:
-            shown_opts = {k: v for k, v in options.items() if v not in (None, [], {})}
-            shown_opts["fail_on"] = sorted(v.value for v in fail_verdicts)
-            typer.echo(json_report.render(diagnoses, rules_digest=rules_digest(rule_set), options=shown_opts, errors=errors))
-        elif diagnoses:
-            typer.echo(text_report.render(diagnoses, errors=errors, verbose=verbose))
+        footer = _baseline_footer(comparisons, baseline)
+        _emit(output_format, report_runs, errors, footer=footer, verbose=verbose, rule_set=rule_set, options=options,
+              fail_verdicts=fail_verdicts, comparisons=comparisons, baseline=baseline)
+        if plot is not None:
+            _write_plots(report_runs, plot)
         if errors:
             raise typer.Exit(code=2)
-        if not exit_zero and any(d.verdict in fail_verdicts for d in diagnoses):
+        if not exit_zero and any(r.fails for r in report_runs):
             raise typer.Exit(code=1)
 
     @rules_app.command("list")
     def rules_list(
-        rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rule file or folder.")] = None,
+        rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder.")] = None,
     ) -> None:
         """List every rule: code, severity, the verdict it supports, and its title."""
         from ..engine.loader import load_rules
@@ -173,7 +268,7 @@ def register(app: typer.Typer) -> None:
     @rules_app.command("explain")
     def rules_explain(
         code: Annotated[str, typer.Argument(help="A rule code such as GD101, or its name.")],
-        rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rule file or folder.")] = None,
+        rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder.")] = None,
     ) -> None:
         """Print a rule's documentation: what it does, why it is bad, an example, the fix."""
         from ..engine.loader import load_rules

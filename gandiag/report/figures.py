@@ -49,55 +49,147 @@ def _as_columns(history: Any) -> dict[str, np.ndarray]:
     raise TypeError(f"cannot plot a history of type {type(history).__name__}")
 
 
+#: one colour per series on every figure: real is blue, fake orange, combined purple, generator green
+SERIES_COLOURS = {"d_loss_real": "tab:blue", "d_loss_fake": "tab:orange", "d_loss": "tab:purple",
+                  "g_loss": "tab:green", "d_acc_real": "tab:blue", "d_acc_fake": "tab:orange", "d_acc": "tab:purple"}
+#: colours of the rule lanes, by first appearance of each label: none of them is a series colour
+SPAN_COLOURS = ("tab:red", "tab:olive", "tab:cyan", "tab:brown", "tab:pink", "tab:gray", "gold", "teal", "navy",
+                "salmon")
+ONSET_COLOUR = "black"
+
+
+def span_colours(spans: Iterable[tuple[float, float, str]]) -> dict[str, str]:
+    """The same label (a rule) gets the same colour on all of its episodes."""
+    colours: dict[str, str] = {}
+    for _, _, label in spans:
+        if label not in colours:
+            colours[label] = SPAN_COLOURS[len(colours) % len(SPAN_COLOURS)]
+    return colours
+
+
+def _legend_outside(ax: Any) -> None:
+    """Legends go right of the axes: inside they hide the curves a reader came to see."""
+    handles, _ = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", borderaxespad=0.0)
+
+
 def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | None = None,
                  spans: Iterable[tuple[float, float, str]] = (), onset_step: float | None = None) -> Path:
     """The tutorial's figure: losses (top) and discriminator accuracy (bottom) against step.
+
+    The harness writes it after training and ``gandiag report`` writes it with
+    the findings on it: one implementation, so both look the same. Rule spans
+    get a lane each in a strip under the two panels (code on the left, name on
+    the right): shaded on top of the curves, several overlapping rules turn the
+    panels into one brown block.
 
     Parameters
     ----------
     history : path to history.csv, DataFrame, mapping of arrays, or object with ``steps``/``series``
     path : output PNG
     title : figure title
-    spans : (start_step, end_step, label) regions shaded on both panels
-    onset_step : step of a vertical dashed line (e.g. a finding's onset)
+    spans : (start_step, end_step, label) episodes; a label such as
+        ``"GD101 discriminator-loss-vanishes"`` names its lane (the first word
+        on the left, the rest on the right), and episodes with the same label share it
+    onset_step : step of a vertical dashed line through every panel (e.g. the verdict's onset)
     """
     plt = _pyplot()
     cols = _as_columns(history)
     n = len(next(iter(cols.values()))) if cols else 0
     steps = cols.get("step", np.arange(1, n + 1, dtype=float))
-    fig, (ax_loss, ax_acc) = plt.subplots(2, 1, figsize=(8, 6), sharex=True)
+    spans = list(spans)
+    lanes = list(span_colours(spans))
+    heights = [3.0, 2.0] + ([0.3 * len(lanes) + 0.3] if lanes else [])
+    fig, axes = plt.subplots(len(heights), 1, figsize=(10, sum(heights) + 1.0), sharex=True,
+                             layout="constrained", gridspec_kw={"height_ratios": heights})
+    ax_loss, ax_acc = axes[0], axes[1]
     losses = [cols[name] for name, _ in LOSS_SERIES if name in cols]
     first_bad = _first_nonfinite(steps, losses)
     for ax, series, ylabel in ((ax_loss, LOSS_SERIES, "loss"), (ax_acc, ACC_SERIES, "accuracy")):
-        plotted = False
         for name, label in series:
             if name in cols and np.isfinite(cols[name]).any():
-                ax.plot(steps, cols[name], label=label, linewidth=0.9)
-                plotted = True
-        for i, (start, end, label) in enumerate(spans):
-            ax.axvspan(start, end, color=f"C{(i + 4) % 10}", alpha=0.15,
-                       label=label if ax is ax_loss else None)
-        if onset_step is not None:
-            ax.axvline(onset_step, color="red", linestyle="--", linewidth=1.2,
-                       label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
+                ax.plot(steps, cols[name], label=label, linewidth=0.9, color=SERIES_COLOURS[name])
         if first_bad is not None:
             ax.axvspan(first_bad, steps[-1], color="0.5", alpha=0.12,
                        label=f"non-finite losses (from step {first_bad:g})" if ax is ax_loss else None)
         ax.set_ylabel(ylabel)
-        if plotted or ax is ax_loss:
-            handles, _ = ax.get_legend_handles_labels()
-            if handles:
-                ax.legend(loc="upper right", fontsize="small")
         ax.grid(alpha=0.3)
     finite = np.concatenate([v[np.isfinite(v)] for v in losses]) if losses else np.array([])
     if finite.size and np.abs(finite).max() > 100:  # a diverging run: keep the healthy range readable
         ax_loss.set_yscale("symlog", linthresh=1.0)
         ax_loss.set_ylabel("loss (symlog)")
     ax_acc.set_ylim(-0.05, 1.05)
-    ax_acc.set_xlabel("step")
+    if lanes:
+        _rule_lanes(axes[2], spans, lanes)
+    for ax in axes:
+        if onset_step is not None:
+            ax.axvline(onset_step, color=ONSET_COLOUR, linestyle="--", linewidth=1.2,
+                       label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
+    for ax in (ax_loss, ax_acc):
+        _legend_outside(ax)
+    axes[-1].set_xlabel("step")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    return _save(plt, fig, path)
+
+
+def _rule_lanes(ax: Any, spans: list[tuple[float, float, str]], lanes: list[str]) -> None:
+    """One row per rule: a bar per episode, the code as the row's label, the name on the right."""
+    colours = span_colours(spans)
+    row = {label: len(lanes) - 1 - i for i, label in enumerate(lanes)}  # first lane on top
+    for start, end, label in spans:
+        ax.barh(row[label], max(end - start, 1.0), left=start, height=0.6, color=colours[label], alpha=0.7)
+    ticks = [row[label] for label in lanes]
+    ax.set_yticks(ticks, [label.split(" ", 1)[0] for label in lanes], fontsize="small")
+    ax.set_ylim(-0.6, len(lanes) - 0.4)
+    ax.set_ylabel("rules")
+    names = ax.twinx()
+    names.set_ylim(ax.get_ylim())
+    names.set_yticks(ticks, [label.split(" ", 1)[1] if " " in label else "" for label in lanes], fontsize="small")
+    names.tick_params(axis="y", length=0)
+    ax.grid(axis="x", alpha=0.3)
+
+
+#: (snapshot statistic, legend label) for the diversity figure's two panels
+DIVERSITY_RATIOS = (("coverage_ratio", "coverage"), ("precision_ratio", "precision"), ("density_ratio", "density"))
+DIVERSITY_SHARES = (("dup_share", "near-duplicate share"), ("recall", "recall"), ("ndb", "NDB (bins off)"))
+DIVERSITY_COLOURS = {"coverage_ratio": "tab:blue", "precision_ratio": "tab:orange", "density_ratio": "tab:purple",
+                     "dup_share": "tab:red", "recall": "tab:green", "ndb": "tab:brown"}
+
+
+def plot_diversity(snapshots: Iterable[Mapping[str, Any]], path: str | os.PathLike[str], *,
+                   title: str | None = None, onset_step: float | None = None) -> Path:
+    """Sample diversity per snapshot: ratios to real-vs-real (top) and shares of samples (bottom).
+
+    A ratio of 1 means "as diverse as real data against itself"; collapse
+    pulls coverage and the ratios towards 0 and pushes the near-duplicate share up.
+    """
+    plt = _pyplot()
+    rows = list(snapshots)
+    steps = np.array([float(r["step"]) for r in rows])
+    fig, (ax_ratio, ax_share) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, layout="constrained")
+    for ax, series in ((ax_ratio, DIVERSITY_RATIOS), (ax_share, DIVERSITY_SHARES)):
+        for key, label in series:
+            values = np.array([float(r.get(key, np.nan)) for r in rows])
+            if np.isfinite(values).any():
+                ax.plot(steps, values, marker="o", markersize=3, linewidth=1.0, label=label,
+                        color=DIVERSITY_COLOURS[key])
+        if onset_step is not None:
+            ax.axvline(onset_step, color=ONSET_COLOUR, linestyle="--", linewidth=1.2,
+                       label=f"onset (step {onset_step:g})" if ax is ax_ratio else None)
+        ax.grid(alpha=0.3)
+    ax_ratio.axhline(1.0, color="0.4", linestyle=":", linewidth=1.0, label="real vs real (1.0)")
+    top = max(1.2, min(3.0, np.nanmax([float(r.get(k, np.nan)) for r in rows for k, _ in DIVERSITY_RATIOS] + [1.0]) * 1.1))
+    ax_ratio.set_ylim(0.0, top)
+    ax_share.set_ylim(-0.02, 1.02)
+    ax_ratio.set_ylabel("ratio to real data")
+    ax_share.set_ylabel("share")
+    ax_share.set_xlabel("step")
+    for ax in (ax_ratio, ax_share):
+        _legend_outside(ax)
+    if title:
+        fig.suptitle(title)
     return _save(plt, fig, path)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from .._version import __version__
 from ..findings import Diagnosis, Finding
+from .summary import ReportRun, as_report_runs
 
 SCHEMA = "gandiag.report/1"
 
@@ -39,9 +40,14 @@ def finding_dict(f: Finding) -> dict:
     }
 
 
-def run_dict(d: Diagnosis) -> dict:
+def run_dict(d: Diagnosis, *, key: str | None = None, run_id: str | None = None,
+             failure: str | None = None) -> dict:
     return {
         "source": d.source,
+        "key": key if key is not None else d.source,
+        "run_id": run_id,
+        "fails": failure is not None,
+        "failure": failure,
         "inputs": dict(d.inputs),
         "verdict": d.verdict.value,
         "confidence": d.confidence,
@@ -62,18 +68,23 @@ def run_dict(d: Diagnosis) -> dict:
 
 
 def render(
-    diagnoses: Sequence[Diagnosis],
+    diagnoses: Sequence[Diagnosis | ReportRun],
     *,
     rules_digest: str,
     options: Mapping[str, object],
     errors: Sequence[tuple[str, str]] = (),
+    baseline: Mapping[str, object] | None = None,
 ) -> str:
+    """The whole report as one JSON document; ``baseline`` is added only in baseline mode."""
+    runs = as_report_runs(diagnoses)
     doc = {
         "schema": SCHEMA,
         "gandiag_version": __version__,
         "rules_digest": rules_digest,
         "options": dict(options),
-        "runs": [run_dict(d) for d in diagnoses],
+        "runs": [run_dict(r.diagnosis, key=r.key, run_id=r.run_id, failure=r.failure) for r in runs],
         "errors": [{"source": s, "message": m} for s, m in errors],
     }
+    if baseline is not None:
+        doc["baseline"] = dict(baseline)
     return json.dumps(doc, indent=2, allow_nan=False)

@@ -7,6 +7,14 @@ import textwrap
 from collections.abc import Sequence
 
 from ..findings import Diagnosis, Severity, Status
+from .summary import (
+    ReportRun,
+    as_report_runs,
+    onset_text,
+    sort_runs,
+    top_findings,
+    verdict_counts,
+)
 
 _WIDTH = 100
 
@@ -78,12 +86,37 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
     return "\n".join(lines)
 
 
-def render(diagnoses: Sequence[Diagnosis], *, errors: Sequence[tuple[str, str]] = (), verbose: bool = False) -> str:
-    blocks = [render_one(d, verbose=verbose) for d in diagnoses]
-    if len(diagnoses) > 1:
-        counts: dict[str, int] = {}
-        for d in diagnoses:
-            counts[d.verdict.value] = counts.get(d.verdict.value, 0) + 1
-        summary = ", ".join(f"{n} {v}" for v, n in sorted(counts.items()))
-        blocks.append(f"{len(diagnoses)} runs: {summary}" + (f"; {len(errors)} unreadable" if errors else ""))
+def summary_table(runs: Sequence[ReportRun]) -> list[str]:
+    """One line per run, worst verdict first: what a reader of a sweep looks at before any detail."""
+    rows = [(r.key, r.diagnosis.verdict.value, f"{r.diagnosis.confidence:.2f}", onset_text(r.diagnosis),
+             "FAIL" if r.fails else "ok", ", ".join(f.rule for f in top_findings(r.diagnosis)) or "-")
+            for r in sort_runs(runs)]
+    header = ("run", "verdict", "conf", "onset", "check", "top findings")
+    widths = [min(60, max(len(row[0]) for row in [header, *rows]))] + \
+        [max(len(row[i]) for row in [header, *rows]) for i in range(1, 5)]
+    right = {2, 3}
+
+    def line(row: tuple[str, ...]) -> str:
+        cells = [(row[i].rjust(w) if i in right else row[i].ljust(w)) for i, w in enumerate(widths)]
+        return "  ".join([*cells, row[5]]).rstrip()
+
+    return [line(header), *(line(row) for row in rows)]
+
+
+def render(diagnoses: Sequence[Diagnosis | ReportRun], *, errors: Sequence[tuple[str, str]] = (),
+           verbose: bool = False, footer: Sequence[str] = ()) -> str:
+    """One run: its full block. Several: a summary table, then the blocks of the failing runs.
+
+    ``footer`` lines (for example the baseline comparison) close the report.
+    """
+    runs = as_report_runs(diagnoses)
+    if len(runs) == 1:
+        return "\n\n".join([render_one(runs[0].diagnosis, verbose=verbose), *(["\n".join(footer)] if footer else [])])
+    blocks = ["\n".join(summary_table(runs))] if runs else []
+    shown = [r for r in sort_runs(runs) if verbose or r.fails or r.diagnosis.failed]
+    blocks.extend((f"FAIL: {r.failure}\n" if r.failure else "") + render_one(r.diagnosis, verbose=verbose)
+                  for r in shown)
+    tail = [f"{len(runs)} runs: {verdict_counts(runs)}" + (f"; {len(errors)} unreadable (see stderr)" if errors else "")
+            + f"; {sum(r.fails for r in runs)} failing the check"]
+    blocks.append("\n".join([*tail, *footer]))
     return "\n\n".join(blocks)

@@ -1,10 +1,15 @@
+import itertools
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
 
 pytest.importorskip("matplotlib")
 
-from gandiag.report import figures  # noqa: E402
+from gandiag.report import figures
+
+RUNS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "runs")
 
 
 def _png(path):
@@ -13,49 +18,123 @@ def _png(path):
     return data
 
 
-def test_history_split_and_labels(tmp_path):
-    import matplotlib
+@pytest.fixture
+def captured(monkeypatch):
+    """Keep each figure's drawn texts and their boxes (in pixels), before _save closes it.
 
-    matplotlib.use("Agg")
-    n = 50
-    df = pd.DataFrame({"step": np.arange(1, n + 1), "d_loss_real": np.full(n, 0.6),
-                       "d_loss_fake": np.full(n, 0.7), "g_loss": np.linspace(1, 2, n),
-                       "d_acc_real": np.full(n, 0.8), "d_acc_fake": np.full(n, 0.7)})
-    captured = {}
+    Texts are collected from the renderer's draw_text calls: matplotlib keeps
+    Text objects for ticks outside the view that it never draws.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    seen = []
     real_save = figures._save
 
     def spy(plt, fig, path):
-        ax_loss, ax_acc = fig.axes
-        captured["loss"] = [t.get_text() for t in ax_loss.get_legend().get_texts()]
-        captured["acc"] = [t.get_text() for t in ax_acc.get_legend().get_texts()]
-        captured["labels"] = (ax_loss.get_ylabel(), ax_acc.get_ylabel(), ax_acc.get_xlabel())
-        captured["vlines"] = sum(1 for ln in ax_loss.lines if ln.get_linestyle() == "--")
-        captured["spans"] = len(ax_loss.patches)
+        drawn = []
+        real_draw_text = RendererAgg.draw_text
+
+        def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            if mtext is not None and s.strip():
+                drawn.append(mtext)
+            return real_draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+        monkeypatch.setattr(RendererAgg, "draw_text", record)
+        fig.canvas.draw()
+        monkeypatch.setattr(RendererAgg, "draw_text", real_draw_text)
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in dict.fromkeys(drawn)]
+        seen.append({"fig": fig, "axes": list(fig.axes), "boxes": boxes,
+                     "size": (fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi)})
         return real_save(plt, fig, path)
 
-    figures._save = spy
-    try:
-        out = figures.plot_history(df, tmp_path / "h.png", title="t", spans=[(10, 20, "collapse")],
-                                   onset_step=12)
-    finally:
-        figures._save = real_save
-    _png(out)
-    assert captured["loss"][:3] == ["d-real", "d-fake", "gen"]
-    assert "collapse" in captured["loss"] and "onset (step 12)" in captured["loss"]
-    assert captured["acc"] == ["acc-real", "acc-fake"]
-    assert captured["labels"] == ("loss", "accuracy", "step")
-    assert captured["vlines"] == 1 and captured["spans"] == 1
+    monkeypatch.setattr(figures, "_save", spy)
+    return seen
 
 
-def test_history_combined_from_csv_with_nan(tmp_path):
+def assert_no_overlapping_text(record):
+    boxes = [(s, b) for s, b in record["boxes"] if b.width > 0 and b.height > 0]
+    for (s1, b1), (s2, b2) in itertools.combinations(boxes, 2):
+        overlap_w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
+        overlap_h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
+        assert overlap_w <= 0.5 or overlap_h <= 0.5, f"text boxes overlap: {s1!r} and {s2!r}"
+    width, height = record["size"]
+    for s, b in boxes:  # nothing cut off at the figure's edges
+        assert b.x0 >= -1 and b.y0 >= -1 and b.x1 <= width + 1 and b.y1 <= height + 1, f"{s!r} outside the figure"
+
+
+def _legend(ax):
+    legend = ax.get_legend()
+    return [t.get_text() for t in legend.get_texts()] if legend else []
+
+
+def test_history_labels_legends_and_rule_lanes(tmp_path, captured):
+    df = pd.read_csv(os.path.join(RUNS, "digits-stable-s0", "history.csv"))
+    spans = [(100, 300, "GD101 discriminator-loss-vanishes"), (400, 500, "GD101 discriminator-loss-vanishes"),
+             (120, 600, "GD303 samples-near-duplicates")]
+    _png(figures.plot_history(df, tmp_path / "h.png", title="digits-stable-s0", spans=spans, onset_step=120))
+    (rec,) = captured
+    ax_loss, ax_acc, ax_rules, ax_names = rec["axes"]
+    assert _legend(ax_loss) == ["d-real", "d-fake", "gen", "onset (step 120)"]
+    assert _legend(ax_acc) == ["acc-real", "acc-fake"]
+    assert (ax_loss.get_ylabel(), ax_acc.get_ylabel(), ax_rules.get_ylabel(), ax_rules.get_xlabel()) == \
+        ("loss", "accuracy", "rules", "step")
+    assert [t.get_text() for t in ax_rules.get_yticklabels()] == ["GD101", "GD303"]
+    assert [t.get_text() for t in ax_names.get_yticklabels()] == ["discriminator-loss-vanishes", "samples-near-duplicates"]
+    assert len(ax_rules.patches) == 3  # one bar per episode, one lane per rule
+    colours = {p.get_facecolor() for p in ax_rules.patches[:2]}
+    assert len(colours) == 1  # a rule's episodes share its colour
+    dashed = [ax for ax in rec["axes"][:3] if any(ln.get_linestyle() == "--" for ln in ax.lines)]
+    assert len(dashed) == 3  # the onset crosses every panel
+    # the same series has the same colour on every run: real blue, fake orange
+    assert ax_loss.lines[0].get_color() == ax_acc.lines[0].get_color() == "tab:blue"
+    assert_no_overlapping_text(rec)
+
+
+def test_history_without_spans_is_the_harness_two_panel_figure(tmp_path, captured):
     p = tmp_path / "history.csv"
     p.write_text("step,d_loss,g_loss,d_acc\n1,0.5,1.0,0.5\n2,nan,nan,0.0\n3,inf,nan,0.0\n")
     _png(figures.plot_history(p, tmp_path / "h.png"))
+    (rec,) = captured
+    assert len(rec["axes"]) == 2
+    assert _legend(rec["axes"][0]) == ["d", "gen", "non-finite losses (from step 2)"]
+    assert_no_overlapping_text(rec)
 
 
-def test_sample_grid_and_scatter(tmp_path):
-    rng = np.random.default_rng(0)
-    _png(figures.plot_sample_grid(rng.uniform(-1, 1, (100, 8, 8, 1)), tmp_path / "g.png", title="x"))
-    _png(figures.plot_sample_grid(rng.uniform(-1, 1, (30, 32, 32, 3)), tmp_path / "c.png"))
-    _png(figures.plot_scatter(rng.normal(size=(200, 2)) * 0.3, rng.normal(size=(300, 2)) * 0.3,
-                              tmp_path / "s.png"))
+def test_diversity_figure(tmp_path, captured):
+    import gandiag
+
+    d = gandiag.analyze(os.path.join(RUNS, "ring8-mode_collapse-s0"))
+    _png(figures.plot_diversity(d.snapshots, tmp_path / "d.png", title="ring8-mode_collapse-s0",
+                                onset_step=d.onset_step))
+    (rec,) = captured
+    ax_ratio, ax_share = rec["axes"]
+    assert _legend(ax_ratio) == ["coverage", "precision", "density", f"onset (step {d.onset_step})",
+                                 "real vs real (1.0)"]
+    assert _legend(ax_share) == ["near-duplicate share", "recall", "NDB (bins off)"]
+    assert (ax_ratio.get_ylabel(), ax_share.get_ylabel(), ax_share.get_xlabel()) == \
+        ("ratio to real data", "share", "step")
+    assert_no_overlapping_text(rec)
+
+
+def test_sample_grid_and_scatter_from_recorded_runs(tmp_path, captured):
+    digits = np.load(os.path.join(RUNS, "digits-stable-s0", "samples.npz"))["step_600"]
+    ring = np.load(os.path.join(RUNS, "ring8-stable-s0", "samples.npz"))["step_1500"]
+    real = np.load(os.path.join(RUNS, "ring8-stable-s0", "real.npz"))["real"]
+    _png(figures.plot_sample_grid(digits[:100], tmp_path / "g.png", title="step 600 (end)"))
+    _png(figures.plot_scatter(ring, real, tmp_path / "s.png", title="ring8-stable-s0: step 1500 (end)"))
+    grid, scatter = captured
+    assert _legend(scatter["axes"][0]) == ["real", "generated"]
+    assert (scatter["axes"][0].get_xlabel(), scatter["axes"][0].get_ylabel()) == ("x1", "x2")
+    assert_no_overlapping_text(grid)
+    assert_no_overlapping_text(scatter)
+
+
+def test_the_overlap_check_sees_overlapping_text(tmp_path, captured):
+    plt = figures._pyplot()
+    fig = plt.figure(figsize=(3, 2))
+    fig.text(0.2, 0.5, "GD101 discriminator-loss-vanishes")
+    fig.text(0.25, 0.5, "GD102")
+    figures._save(plt, fig, tmp_path / "o.png")
+    with pytest.raises(AssertionError, match="overlap"):
+        assert_no_overlapping_text(captured[0])

@@ -1,0 +1,182 @@
+"""Many runs at once: find every history under the given paths and analyze them, in parallel if asked.
+
+A sweep is hundreds of independent runs, so the work is embarrassingly
+parallel. Rather than a home-made pool, the runs go through joblib: its
+default (loky) backend uses the cores of this machine, and its Dask backend
+sends the same calls to an existing ``dask.distributed`` cluster
+(``--scheduler``). joblib and Dask are imported only when asked for, so a
+plain ``gandiag analyze run.csv`` stays light.
+
+One unreadable run never stops the others: its failure is kept as a one-line
+message in its :class:`RunResult`. A :class:`~gandiag.errors.UsageError` (a
+bad option, the same for every run) is kept too, marked ``fatal``, and the CLI
+stops on it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import GandiagError, MissingExtraError, UsageError
+from .findings import Diagnosis
+
+#: meta.json keys that name a run independently of where its folder lies
+RUN_ID_KEYS = ("run_id", "id")
+#: how long to wait for a scheduler before saying it cannot be reached
+DASK_CONNECT_TIMEOUT = "10s"
+
+
+@dataclass(frozen=True)
+class RunTarget:
+    """One history to analyze, with the names a baseline can match it by."""
+
+    path: Path  # the history file or TensorBoard folder (``-`` for stdin)
+    key: str  # path relative to the analyzed root, POSIX separators
+    run_id: str | None = None  # from meta.json beside the history, if it names one
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What analyzing one target gave: a diagnosis, or a one-line error."""
+
+    target: RunTarget
+    diagnosis: Diagnosis | None
+    error: str | None = None
+    fatal: bool = False  # a usage error: the same options would fail every run
+    seconds: float = 0.0
+
+
+def _relative_key(target: Path, root: Path) -> str:
+    """The target's path below the root the user named; the root itself is '.'."""
+    try:
+        rel = target.relative_to(root)
+    except ValueError:
+        return target.as_posix()
+    return rel.as_posix() if rel.parts else "."
+
+
+def _root_of(given: Path, target: Path) -> Path:
+    """What a run's key is relative to: the folder of runs the user named, else the run folder's parent.
+
+    ``runs/`` gives ``a/history.csv``; naming the run folder ``runs/a`` or the
+    file ``runs/a/history.csv`` gives the same key, so a pre-commit hook (which
+    passes files) and a sweep (which passes the folder) match one baseline.
+    """
+    run_folder = target if target.is_dir() else target.parent
+    if given.is_dir() and run_folder != given:
+        return given
+    return run_folder.parent
+
+
+def read_run_id(history: Path) -> str | None:
+    """The run id recorded in ``meta.json`` beside a history, so a moved folder still matches its baseline."""
+    folder = history if history.is_dir() else history.parent
+    meta = folder / "meta.json"
+    if not meta.is_file():
+        return None
+    try:
+        doc = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # a broken meta.json must not stop the analysis; the path still matches
+    if not isinstance(doc, Mapping):
+        return None
+    for key in RUN_ID_KEYS:
+        value = doc.get(key)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and str(value):
+            return str(value)
+    return None
+
+
+def find_targets(paths: Sequence[str]) -> tuple[list[RunTarget], list[tuple[str, str]]]:
+    """Every history under ``paths`` (recursively), and the paths that hold none.
+
+    Returns the targets in the order found and ``(path, one-line message)``
+    for each path that could not be searched.
+    """
+    from .ingest import discover_runs
+
+    targets: list[RunTarget] = []
+    errors: list[tuple[str, str]] = []
+    for path in paths:
+        try:
+            found = discover_runs(path)
+        except GandiagError as exc:
+            errors.append((path, exc.one_line()))
+            continue
+        if str(path) == "-":
+            targets.append(RunTarget(Path("-"), "-"))
+            continue
+        given = Path(path)
+        for target in found:
+            targets.append(RunTarget(target, _relative_key(target, _root_of(given, target)), read_run_id(target)))
+    return targets, errors
+
+
+def analyze_target(target: RunTarget, rules: Mapping[str, Any], options: Mapping[str, Any]) -> RunResult:
+    """Analyze one target, turning every GandiagError into a result (runs in a worker process)."""
+    from .api import analyze
+
+    start = time.perf_counter()
+    try:
+        diagnosis = analyze("-" if str(target.path) == "-" else target.path, rules=rules, **options)
+    except UsageError as exc:
+        return RunResult(target, None, exc.one_line(), fatal=True, seconds=time.perf_counter() - start)
+    except GandiagError as exc:
+        return RunResult(target, None, exc.one_line(), seconds=time.perf_counter() - start)
+    return RunResult(target, diagnosis, seconds=time.perf_counter() - start)
+
+
+def analyze_many(targets: Sequence[RunTarget], *, rules: Mapping[str, Any], options: Mapping[str, Any],
+                 jobs: int = 1, scheduler: str | None = None) -> list[RunResult]:
+    """Analyze ``targets`` and return one result per target, in the same order.
+
+    Parameters
+    ----------
+    jobs : int
+        Worker processes on this machine (joblib's loky backend); 1 runs in
+        this process, -1 uses every core. With ``scheduler`` it caps how many
+        runs are in flight on the cluster (-1: as many as it has workers).
+    scheduler : str, optional
+        Address of a running ``dask.distributed`` scheduler
+        (``tcp://host:8786``). Its workers must see the same paths.
+    """
+    if jobs == 0 or jobs < -1:
+        raise UsageError(f"--jobs must be a positive number or -1 (all cores), got {jobs}")
+    if scheduler is None and (jobs == 1 or len(targets) <= 1):
+        return [analyze_target(t, rules, options) for t in targets]
+    joblib = _joblib()
+    calls = (joblib.delayed(analyze_target)(t, rules, options) for t in targets)
+    if scheduler is None:
+        return list(joblib.Parallel(n_jobs=jobs)(calls))
+    client = connect_dask(scheduler)
+    try:
+        with joblib.parallel_config(backend="dask"):
+            return list(joblib.Parallel(n_jobs=jobs if jobs != 1 else -1)(calls))
+    finally:
+        client.close()
+
+
+def _joblib() -> Any:
+    try:
+        import joblib
+    except ImportError as exc:
+        raise MissingExtraError("joblib is not installed", hint="pip install joblib, or run with --jobs 1") from exc
+    return joblib
+
+
+def connect_dask(address: str) -> Any:
+    """A client of the ``dask.distributed`` scheduler at ``address`` (the Dask backend needs one to exist)."""
+    try:
+        from dask.distributed import Client
+    except ImportError as exc:
+        raise MissingExtraError("dask.distributed is not installed", hint="pip install 'gandiag[dask]'") from exc
+    try:
+        return Client(address, timeout=DASK_CONNECT_TIMEOUT, set_as_default=True)
+    except (OSError, TimeoutError, ValueError) as exc:
+        raise UsageError(f"cannot reach the Dask scheduler at {address} ({type(exc).__name__})",
+                         hint="Start one with `dask scheduler` or give its tcp://HOST:PORT address") from None

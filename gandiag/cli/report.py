@@ -1,0 +1,74 @@
+"""``gandiag report``: figures and HTML pages a person can read, per run and for many runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ..errors import GandiagError
+from .analyze import fail
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def report(
+        paths: Annotated[list[str], typer.Argument(help="History files or run folders (searched recursively).")],
+        out: Annotated[Path, typer.Option("--out", "-o", help="Folder for the figures and HTML pages.")],
+        rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder.")] = None,
+        select: Annotated[list[str] | None, typer.Option(help="Only these rule codes or prefixes.")] = None,
+        ignore: Annotated[list[str] | None, typer.Option(help="Drop these rule codes or prefixes.")] = None,
+        no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz beside a history.")] = False,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
+    ) -> None:
+        """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
+        from ..batch import analyze_many, find_targets
+        from ..engine.loader import load_rules, select_rules
+        from ..findings import FAILURE_VERDICTS
+        from ..report.html import index_page, run_page, write_text
+        from ..report.plots import run_folder_name, write_run_figures
+        from ..report.summary import ReportRun
+        from .analyze import _split
+
+        try:
+            rule_set = load_rules(rules or [])
+            options = {"select": _split(select), "ignore": _split(ignore), "no_samples": no_samples}
+            select_rules(rule_set, select=options["select"], ignore=options["ignore"])
+            targets, errors = find_targets(paths)
+            results = analyze_many(targets, rules=rule_set, options=options, jobs=jobs)
+        except GandiagError as exc:
+            raise fail(exc) from None
+        fatal = next((r for r in results if r.fatal), None)
+        if fatal is not None:
+            typer.echo(f"error: {fatal.error}", err=True)
+            raise typer.Exit(code=2)
+        errors.extend((str(r.target.path), r.error) for r in results if r.error)
+        linked, used = [], set()
+        try:
+            for r in (r for r in results if r.diagnosis is not None):
+                d = r.diagnosis
+                run = ReportRun(d, r.target.key, r.target.run_id,
+                                failure=f"verdict {d.verdict.value}" if d.verdict in FAILURE_VERDICTS else None)
+                name = _unique(run_folder_name(r.target.key), used)
+                figures = write_run_figures(d, out / name, title=r.target.key)
+                write_text(out / name / "report.html", run_page(run, figures, index_href="../index.html"))
+                linked.append((run, f"{name}/report.html"))
+        except GandiagError as exc:
+            raise fail(exc) from None
+        index = write_text(out / "index.html", index_page(linked, errors=errors))
+        for _source, message in errors:
+            typer.echo(f"error: {message}", err=True)
+        typer.echo(f"{len(linked)} run pages and {index} written")
+        if errors:
+            raise typer.Exit(code=2)
+
+
+def _unique(name: str, used: set[str]) -> str:
+    """Two runs with the same folder name (from different roots) get -2, -3 ... rather than overwrite each other."""
+    candidate, i = name, 1
+    while candidate in used:
+        i += 1
+        candidate = f"{name}-{i}"
+    used.add(candidate)
+    return candidate
