@@ -126,7 +126,7 @@ def report(cases: list[Case], title: str) -> dict:
     s = scores(cases)
     ci = bootstrap(cases)
     print(f"\n== {title}: {len(cases)} runs ==")
-    print(f"{'oracle \\ analyzer':<18}" + "".join(f"{v:>15}" for v in VERDICTS))
+    print("oracle / analyzer".ljust(18) + "".join(f"{v:>15}" for v in VERDICTS))
     for i, lab in enumerate(LABELS):
         print(f"{lab:<18}" + "".join(f"{x:>15}" for x in m[i]))
     print()
