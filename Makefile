@@ -28,6 +28,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/analyze_speed.py
 	$(PY) benchmarks/diversity_speed.py
 	$(PY) benchmarks/harness_speed.py
+	$(PY) benchmarks/many_runs.py
+	$(PY) benchmarks/monitor_speed.py
+	$(PY) benchmarks/monitor_replay.py
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

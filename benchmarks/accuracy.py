@@ -48,8 +48,8 @@ class Case:
     n_steps: int
 
 
-def _analyze(args: tuple[str, str, bool]) -> tuple[str, int | None, int]:
-    path, _id, no_samples = args
+def _analyze(args: tuple[str, bool]) -> tuple[str, int | None, int]:
+    path, no_samples = args
     warnings.simplefilter("ignore")
     from gandiag.api import analyze
 
@@ -61,7 +61,7 @@ def run_cases(manifest: Path, split: str, mode: str, jobs: int) -> list[Case]:
     doc = json.loads(manifest.read_text())
     runs = [r for r in doc["runs"] if r.get("split") == split and "oracle_label" in r
             and bool(r.get("options", {}).get("no_samples")) == (mode == "losses")]
-    todo = [(str(manifest.parent / r["path"]), r["id"], mode == "losses") for r in runs]
+    todo = [(str(manifest.parent / r["path"]), mode == "losses") for r in runs]
     if jobs > 1:
         with ProcessPoolExecutor(jobs) as pool:
             results = list(pool.map(_analyze, todo))

@@ -188,6 +188,13 @@ def _nn_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # ---------------------------------------------------------------------------- per-snapshot checks
 
 
+def _decide(metrics: dict[str, float], min_quality: float, collapsed: bool) -> tuple[str, dict[str, float]]:
+    """The documented order, in one place: samples that resemble nothing are non-converged, whatever their diversity."""
+    if metrics["quality"] < min_quality:
+        return NONCONV, metrics
+    return (COLLAPSE if collapsed else STABLE), metrics
+
+
 def _covered(counts: np.ndarray, n: int) -> int:
     fair = n / len(counts)
     return int((counts >= max(1.0, MODE_MIN_SHARE * fair)).sum())
@@ -204,11 +211,7 @@ def judge_mixture(samples: np.ndarray, dataset: str) -> tuple[str, dict[str, flo
     covered = _covered(counts, len(x))
     coverage = covered / len(centres)
     metrics = {"quality": quality, "modes_covered": float(covered), "coverage": coverage}
-    if quality < MIXTURE_MIN_QUALITY:
-        return NONCONV, metrics
-    if coverage < MIXTURE_MIN_COVERAGE:
-        return COLLAPSE, metrics
-    return STABLE, metrics
+    return _decide(metrics, MIXTURE_MIN_QUALITY, coverage < MIXTURE_MIN_COVERAGE)
 
 
 def judge_spiral(samples: np.ndarray) -> tuple[str, dict[str, float]]:
@@ -223,17 +226,18 @@ def judge_spiral(samples: np.ndarray) -> tuple[str, dict[str, float]]:
     counts = np.bincount(bins, minlength=SPIRAL_BINS)
     coverage = _covered(counts, len(x)) / SPIRAL_BINS
     metrics = {"quality": quality, "coverage": coverage, "median_distance": float(np.median(dist))}
-    if quality < SPIRAL_MIN_QUALITY:
-        return NONCONV, metrics
-    if coverage < SPIRAL_MIN_COVERAGE:
-        return COLLAPSE, metrics
-    return STABLE, metrics
+    return _decide(metrics, SPIRAL_MIN_QUALITY, coverage < SPIRAL_MIN_COVERAGE)
+
+
+def _classified(samples: np.ndarray) -> tuple[DigitOracle, np.ndarray, np.ndarray]:
+    """(the digit oracle, flattened samples, class probabilities)."""
+    o = digit_oracle()
+    x = samples.reshape(len(samples), -1).astype(np.float64)
+    return o, x, o.classifier.predict_proba(x)
 
 
 def judge_digits(samples: np.ndarray) -> tuple[str, dict[str, float]]:
-    o = digit_oracle()
-    x = samples.reshape(len(samples), -1).astype(np.float64)
-    proba = o.classifier.predict_proba(x)
+    o, x, proba = _classified(samples)
     cls = proba.argmax(1)
     good = (proba.max(1) >= DIGIT_MIN_CONFIDENCE) & (_nn_dist(x, o.real) <= o.nn_threshold)
     quality = float(good.mean())
@@ -245,17 +249,12 @@ def judge_digits(samples: np.ndarray) -> tuple[str, dict[str, float]]:
     spread = _mean_pairwise(x[good]) / o.real_spread if n_good > 1 else 0.0
     metrics = {"quality": quality, "classes_covered": float(classes), "class_entropy": entropy,
                "spread_ratio": spread}
-    if quality < DIGIT_MIN_QUALITY:
-        return NONCONV, metrics
-    if classes < DIGIT_MIN_CLASSES or entropy < DIGIT_MIN_ENTROPY or spread < DIGIT_MIN_SPREAD:
-        return COLLAPSE, metrics
-    return STABLE, metrics
+    return _decide(metrics, DIGIT_MIN_QUALITY,
+                   classes < DIGIT_MIN_CLASSES or entropy < DIGIT_MIN_ENTROPY or spread < DIGIT_MIN_SPREAD)
 
 
 def judge_digits8(samples: np.ndarray) -> tuple[str, dict[str, float]]:
-    o = digit_oracle()
-    x = samples.reshape(len(samples), -1).astype(np.float64)
-    proba = o.classifier.predict_proba(x)
+    o, x, proba = _classified(samples)
     eight = list(o.classifier.classes_).index(8)
     good = (proba.argmax(1) == eight) & (proba[:, eight] >= DIGIT_MIN_CONFIDENCE) & \
         (_nn_dist(x, o.real[o.labels == 8]) <= o.real8_nn_threshold)
@@ -264,11 +263,7 @@ def judge_digits8(samples: np.ndarray) -> tuple[str, dict[str, float]]:
     spread = _mean_pairwise(g) / o.real8_spread if len(g) > 1 else 0.0
     dups = float((_pairwise(g) < o.real8_dup_distance).mean()) if len(g) > 1 else 1.0
     metrics = {"quality": quality, "spread_ratio": spread, "duplicate_pairs": dups}
-    if quality < DIGIT_MIN_QUALITY:
-        return NONCONV, metrics
-    if spread < DIGIT8_MIN_SPREAD or dups > DIGIT8_MAX_DUPLICATES:
-        return COLLAPSE, metrics
-    return STABLE, metrics
+    return _decide(metrics, DIGIT_MIN_QUALITY, spread < DIGIT8_MIN_SPREAD or dups > DIGIT8_MAX_DUPLICATES)
 
 
 def judge_snapshot(samples: np.ndarray, dataset: str) -> tuple[str, dict[str, float]]:

@@ -23,30 +23,23 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
     ) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
-        from ..batch import analyze_many, find_targets
         from ..engine.loader import load_rules, select_rules
         from ..findings import FAILURE_VERDICTS
         from ..report.html import index_page, run_page, write_text
         from ..report.plots import run_folder_name, write_run_figures
         from ..report.summary import ReportRun
-        from .analyze import _split
+        from .analyze import _analyze_paths, _split
 
         try:
             rule_set = load_rules(rules or [])
             options = {"select": _split(select), "ignore": _split(ignore), "no_samples": no_samples}
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])
-            targets, errors = find_targets(paths)
-            results = analyze_many(targets, rules=rule_set, options=options, jobs=jobs)
         except GandiagError as exc:
             raise fail(exc) from None
-        fatal = next((r for r in results if r.fatal), None)
-        if fatal is not None:
-            typer.echo(f"error: {fatal.error}", err=True)
-            raise typer.Exit(code=2)
-        errors.extend((str(r.target.path), r.error) for r in results if r.error)
+        results, errors = _analyze_paths(paths, rule_set, options, jobs, None)
         linked, used = [], set()
         try:
-            for r in (r for r in results if r.diagnosis is not None):
+            for r in results:
                 d = r.diagnosis
                 run = ReportRun(d, r.target.key, r.target.run_id,
                                 failure=f"verdict {d.verdict.value}" if d.verdict in FAILURE_VERDICTS else None)
