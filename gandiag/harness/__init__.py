@@ -12,21 +12,27 @@ Example
 from __future__ import annotations
 
 from .config import EXPECTED_BEHAVIOUR, EXPERIMENTS, DUpdate, LossKind, Optim, TrainConfig, make_config
-from .datasets import DATASETS, Dataset, load_dataset
+from .datasets import (DATASETS, POINT_SPECS, CurveSpec, Dataset, MixtureSpec, dataset_labels, load_dataset,
+                       point_spec)
 from .run import RunResult, train, write_plots
 
 __all__ = [
     "DATASETS",
     "EXPECTED_BEHAVIOUR",
     "EXPERIMENTS",
+    "POINT_SPECS",
+    "CurveSpec",
     "DUpdate",
     "Dataset",
     "LossKind",
+    "MixtureSpec",
     "Optim",
     "RunResult",
     "TrainConfig",
+    "dataset_labels",
     "load_dataset",
     "make_config",
+    "point_spec",
     "train",
     "write_plots",
 ]

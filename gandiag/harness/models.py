@@ -1,7 +1,9 @@
 """Generators and discriminators sized to the data.
 
 - 2D points: the spiral article's MLPs (seed 003), three LeakyReLU(0.2) layers each;
+- vectors of any other dimension (``mix8d``, ``cancer``): the same MLPs;
 - 8x8 images: a small DCGAN in the tutorial's style (2x2 -> 4x4 -> 8x8);
+- 16x16 images: the same style one level deeper (4x4 -> 8x8 -> 16x16);
 - 28x28x1: the tutorial's architecture (seed 001), with the discriminator's
   first Conv2D present (see docs/harness.md);
 - 32x32x3: the CIFAR-10 DCGAN of seed 004.
@@ -20,8 +22,8 @@ from ._tf import require_tensorflow
 
 
 def default_batchnorm(sample_shape: tuple[int, ...]) -> bool:
-    """BatchNorm by default for the tutorial's DCGANs (8x8, 28x28); not for 2D MLPs or seed 004."""
-    return len(sample_shape) == 3 and sample_shape[0] in (8, 28)
+    """BatchNorm by default for the tutorial-style DCGANs (8x8, 16x16, 28x28); not for MLPs or seed 004."""
+    return len(sample_shape) == 3 and sample_shape[0] in (8, 16, 28)
 
 
 def build_models(sample_shape: tuple[int, ...], latent_dim: int, *, batchnorm: bool,
@@ -29,7 +31,7 @@ def build_models(sample_shape: tuple[int, ...], latent_dim: int, *, batchnorm: b
     """Return ``(generator, discriminator)`` as Keras models (weights created).
 
     ``g_width`` narrows (or widens) only the generator: the hidden units of the
-    2D MLP or the filters of the 8x8 DCGAN (ignored for larger images).
+    MLP or the filters of the 8x8 and 16x16 DCGANs (ignored for larger images).
     """
     _, keras = require_tensorflow()
     if len(sample_shape) == 1:
@@ -38,6 +40,10 @@ def build_models(sample_shape: tuple[int, ...], latent_dim: int, *, batchnorm: b
     side, channels = sample_shape[0], sample_shape[2]
     if side == 8:
         return _dcgan_generator(keras, latent_dim, 2, 2, channels, (4, 4), 3, batchnorm,
+                                filters=g_width or 64), \
+            _dcgan_discriminator(keras, sample_shape, 2, (3, 3), batchnorm)
+    if side == 16:
+        return _dcgan_generator(keras, latent_dim, 4, 2, channels, (4, 4), 3, batchnorm,
                                 filters=g_width or 64), \
             _dcgan_discriminator(keras, sample_shape, 2, (3, 3), batchnorm)
     if side == 28:
