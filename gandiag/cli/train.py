@@ -15,7 +15,7 @@ from typing import Annotated, Any, Optional
 import typer
 
 from ..errors import GandiagError, UsageError
-from ..harness.config import EXPERIMENTS
+from ..harness.config import EXPERIMENTS, LossKind
 from ..harness.datasets import DATASETS
 
 Experiment = StrEnum("Experiment", {name: name for name in EXPERIMENTS})  # type: ignore[misc]
@@ -90,7 +90,7 @@ def register(app: typer.Typer) -> None:
         dataset: Annotated[DatasetName, typer.Option(help="Training data.", case_sensitive=False)] = "digits",  # type: ignore[assignment]
         steps: Annotated[Optional[int], typer.Option(help="Generator updates (default 600).")] = None,
         batch_size: Annotated[Optional[int], typer.Option(help="Full batch size (default 64).")] = None,
-        latent_dim: Annotated[Optional[int], typer.Option(help="Latent size (default 50 for images, 2 for 2D).")] = None,
+        latent_dim: Annotated[Optional[int], typer.Option(help="Latent size (default 50 for images, 2 for 2D points, 8 or 16 for longer vectors).")] = None,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
         out: Annotated[Optional[Path], typer.Option(help="Run folder (default runs/DATASET-EXPERIMENT-sSEED).")] = None,
         resume: Annotated[bool, typer.Option("--resume", help="Continue from the folder's last checkpoint.")] = False,
@@ -102,6 +102,9 @@ def register(app: typer.Typer) -> None:
         label_smoothing: Annotated[Optional[float], typer.Option(help="One-sided: real label = 1 - this (e.g. 0.1).")] = None,
         label_noise: Annotated[Optional[float], typer.Option(help="Probability of flipping each D label (e.g. 0.05).")] = None,
         d_steps: Annotated[Optional[int], typer.Option(help="D (critic) updates per G update.")] = None,
+        loss: Annotated[Optional[LossKind], typer.Option(help="Adversarial loss (default: the experiment's; bce for all but wgan/wgan_gp).", case_sensitive=False)] = None,
+        log_every: Annotated[Optional[int], typer.Option(help="Write a history row every N steps, plus the last (default 1).")] = None,
+        deterministic: Annotated[bool, typer.Option("--deterministic/--no-deterministic", help="TensorFlow's deterministic ops (enable_op_determinism).")] = True,
         snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between sample snapshots (default: ~15 per run).")] = None,
         plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write plots/ at the end.")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
@@ -121,6 +124,8 @@ def register(app: typer.Typer) -> None:
                               latent_dim=latent_dim, seed=seed, lr_d=lr_d, lr_g=lr_g, beta1_d=beta1_d,
                               beta1_g=beta1_g, label_smoothing=label_smoothing, label_noise=label_noise,
                               d_steps=d_steps, snapshot_every=snapshot_every,
+                              loss=loss.value if loss is not None else None, log_every=log_every,
+                              deterministic=deterministic,
                               data=str(data) if data else None)
             monitor = _monitor(stop_on, cfg.steps, stop_min_steps, stop_min_fraction, stop_patience)
             with _progress(quiet) as bar:

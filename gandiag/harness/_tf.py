@@ -17,3 +17,29 @@ def require_tensorflow() -> tuple[Any, Any]:
     except ImportError as exc:
         raise MissingExtraError("TensorFlow is not installed", hint="pip install 'gandiag[train]'") from exc
     return tf, keras
+
+
+_DETERMINISM_ENABLED = False
+
+
+def enable_determinism(tf: Any) -> None:
+    """``tf.config.experimental.enable_op_determinism()``, once per process.
+
+    There is no public way back: a process that enabled it keeps deterministic
+    ops for every later run, whatever that run's ``deterministic`` says
+    (``meta.json`` records the actual state as ``op_determinism``).
+    """
+    global _DETERMINISM_ENABLED
+    if not _DETERMINISM_ENABLED:
+        tf.config.experimental.enable_op_determinism()
+        _DETERMINISM_ENABLED = True
+
+
+def op_determinism_enabled(tf: Any) -> bool:
+    """Whether TensorFlow runs deterministic ops in this process (best effort: private API)."""
+    try:
+        from tensorflow.python.framework import config as tf_config
+
+        return bool(tf_config.is_op_determinism_enabled())
+    except (ImportError, AttributeError):
+        return _DETERMINISM_ENABLED

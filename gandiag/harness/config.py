@@ -24,8 +24,18 @@ class DUpdate(StrEnum):
 class LossKind(StrEnum):
     """Adversarial loss."""
 
-    BCE = "bce"  # sigmoid cross-entropy (the tutorials)
-    WGAN = "wgan"  # Wasserstein critic with weight clipping
+    BCE = "bce"  # sigmoid cross-entropy, non-saturating G loss -log D(G(z)) (the tutorials)
+    MINIMAX = "minimax"  # D as bce; the original saturating G loss log(1 - D(G(z))) (<= 0)
+    LSGAN = "lsgan"  # least squares on raw scores: D to 1 / 0, G to 1
+    HINGE = "hinge"  # hinge D loss relu(1 - D(x)) + relu(1 + D(G(z))); G loss -D(G(z))
+    WGAN = "wgan"  # Wasserstein critic with weight clipping (or gradient penalty)
+
+
+#: what meta.json's ``loss_family`` says for each loss (the analyzer's --loss vocabulary)
+LOSS_FAMILY: dict[str, str] = {"bce": "bce", "minimax": "bce", "lsgan": "lsgan", "hinge": "hinge",
+                               "wgan": "wgan"}
+#: losses whose discriminator loss is BCE on labels (the only ones the combined-batch update supports)
+BCE_D_LOSSES = frozenset({"bce", "minimax"})
 
 
 class Optim(StrEnum):
@@ -40,7 +50,8 @@ class TrainConfig:
 
     ``steps`` counts generator updates; ``batch_size`` is the full batch (the
     split discriminator update uses two half-batches). ``latent_dim=None``
-    means the dataset's default (50 for images, 2 for 2D points).
+    means the dataset's default (50 for images, 2 for 2D points, 8 for
+    vectors of up to 10 dimensions, 16 for longer ones).
     """
 
     experiment: str = "stable"
@@ -70,6 +81,8 @@ class TrainConfig:
     checkpoint_every: int | None = None  # None: at every snapshot
     data: str | None = None  # a .npz with x_train (and y_train) for mnist/mnist8/cifar10
     tags: tuple[str, ...] = field(default_factory=tuple)
+    log_every: int = 1  # a history row every log_every steps, plus the final step
+    deterministic: bool = True  # tf.config.experimental.enable_op_determinism() before building models
 
     def resolved_snapshot_every(self) -> int:
         if self.snapshot_every:
@@ -150,6 +163,13 @@ def validate(cfg: TrainConfig) -> None:
         problems.append(f"gradient_penalty must be >= 0 (got {cfg.gradient_penalty})")
     if cfg.gradient_penalty > 0 and cfg.loss != LossKind.WGAN:
         problems.append("gradient_penalty needs the Wasserstein loss (experiment wgan or wgan_gp)")
+    if cfg.d_update == DUpdate.COMBINED and cfg.loss not in BCE_D_LOSSES:
+        problems.append(f"d_update=combined (experiment convergence_failure) supports only the losses with a "
+                        f"BCE discriminator (bce, minimax), not {cfg.loss}: pick another experiment (d_update=split)")
+    if cfg.loss == LossKind.HINGE and (cfg.label_smoothing or cfg.label_noise):
+        problems.append("label_smoothing and label_noise have no meaning for the hinge loss (it has no labels)")
+    if cfg.log_every < 1:
+        problems.append(f"log_every must be >= 1 (got {cfg.log_every})")
     if cfg.g_width is not None and cfg.g_width < 1:
         problems.append(f"g_width must be >= 1 (got {cfg.g_width})")
     if cfg.d_steps < 1:

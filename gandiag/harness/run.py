@@ -8,6 +8,7 @@ generator seeded with ``(seed, step)``: fresh at every snapshot, reproducible.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import time
@@ -20,7 +21,7 @@ import numpy as np
 
 from ..errors import UsageError
 from ..runlog import RunLogger, atomic_write_npz, load_npz
-from .config import LossKind, TrainConfig, validate
+from .config import LOSS_FAMILY, TrainConfig, validate
 from .datasets import Dataset, load_dataset
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
     """
     validate(config)
     data = load_dataset(config.dataset, config.data)  # before TensorFlow: fast failure on bad data
-    from ._tf import require_tensorflow
+    from ._tf import enable_determinism, require_tensorflow
 
     tf, keras = require_tensorflow()
     from .models import build_models, default_batchnorm
@@ -94,6 +95,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
     latent_dim = config.latent_dim or data.default_latent_dim
     batchnorm = default_batchnorm(data.sample_shape) if config.batchnorm is None else config.batchnorm
 
+    if config.deterministic:
+        enable_determinism(tf)
     keras.utils.set_random_seed(config.seed)
     g, d = build_models(data.sample_shape, latent_dim, batchnorm=batchnorm, hidden=config.hidden,
                         g_width=config.g_width)
@@ -125,20 +128,23 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
     per_epoch = max(1, len(data.x) // config.batch_size)
     snap_every = config.resolved_snapshot_every()
     ckpt_every = config.resolved_checkpoint_every()
-    step, status, early = start, "stopped", None
+    log_every = config.log_every
+    step, done, status, early = start, start, "stopped", None
     try:
         for step in range(start + 1, config.steps + 1):
             batch = _draw_batch(rng, data, config, latent_dim, half)
             out_t = step_fn.train(*batch)
+            done = step
             metrics = {k: float(v) for k, v in out_t.items()}
             row = {"epoch": (step - 1) // per_epoch + 1, **metrics}
-            logger.log(step, **row)
-            if progress is not None:
-                progress(step, config.steps, row)
-            if monitor is not None:
+            if monitor is not None:  # the monitor sees every step, logged or not
                 state = monitor.update(step, **metrics)
                 early = state if state.confirmed else None
             last = step == config.steps or early is not None
+            if step % log_every == 0 or last:
+                logger.log(step, **row)
+            if progress is not None:
+                progress(step, config.steps, row)
             if step % snap_every == 0 or last:
                 z = np.random.default_rng([config.seed, step, 99]).standard_normal(
                     (data.snapshot_size, latent_dim)).astype(np.float32)
@@ -150,7 +156,6 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
         status = "completed" if early is None else "early_stopped"
     finally:
         wall = wall_before + time.perf_counter() - t0
-        done = step if status != "stopped" else _last_logged_step(out_dir, start)
         extra = {} if early is None else {"early_stop": _early_stop_record(early, monitor)}
         logger.write_json("meta.json", {**meta, "status": status, "steps_done": done,
                                         "wall_time_s": round(wall, 3), **extra})
@@ -204,6 +209,7 @@ def _meta(cfg: TrainConfig, data: Dataset, latent_dim: int, batchnorm: bool, tf:
           keras: Any) -> dict[str, Any]:
     from .. import _version
     from .config import EXPECTED_BEHAVIOUR
+    from ._tf import op_determinism_enabled
     from .step import history_columns
 
     combined = "d_loss" in history_columns(cfg)
@@ -220,24 +226,19 @@ def _meta(cfg: TrainConfig, data: Dataset, latent_dim: int, batchnorm: bool, tf:
         "config": cfg.to_dict(),
         "latent_dim": latent_dim,
         "batchnorm": batchnorm,
-        "loss_family": "wgan" if cfg.loss == LossKind.WGAN else "bce",
+        "loss": str(cfg.loss),
+        "loss_family": LOSS_FAMILY[str(cfg.loss)],
         "d_update": "combined" if combined else "split",
         "d_loss_reduction": "mean",
+        "log_every": cfg.log_every,
+        "deterministic": cfg.deterministic,
+        "op_determinism": op_determinism_enabled(tf),
         "snapshot_every": cfg.resolved_snapshot_every(),
         "snapshot_size": data.snapshot_size,
         "versions": {"gandiag": _version.__version__, "tensorflow": tf.__version__,
                      "keras": keras.__version__, "numpy": np.__version__,
                      "python": platform.python_version()},
     }
-
-
-def _last_logged_step(out_dir: Path, default: int) -> int:
-    path = out_dir / "history.csv"
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-        return int(lines[-1].split(",", 1)[0]) if len(lines) > 1 else default
-    except (OSError, ValueError):
-        return default
 
 
 def _previous_wall_time(out_dir: Path) -> float:
@@ -260,7 +261,11 @@ def _load_checkpoint(path: Path, step_fn: Any, cfg: TrainConfig) -> tuple[int, d
     arrays = load_npz(path)
     saved = json.loads(str(arrays["config"]))
     now = cfg.to_dict()
-    changed = sorted(k for k in now if k not in _RESUMABLE_CHANGES and saved.get(k) != now[k])
+    # a checkpoint from before a field existed ran with that field's default
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)
+                if f.default is not dataclasses.MISSING}
+    changed = sorted(k for k in now if k not in _RESUMABLE_CHANGES
+                     and saved.get(k, defaults.get(k)) != now[k])
     if changed:
         raise UsageError(f"cannot resume with different options: {', '.join(changed)}",
                          where=str(path), hint="Use the options of the original run, or a new --out folder")
@@ -293,7 +298,19 @@ def write_plots(out_dir: str | Path, *, title: str | None = None, n_grids: int =
         x = samples[key].astype(np.float32)
         label = f"{title + ' ' if title else ''}{key.replace('_', ' ')}"
         if x.ndim == 2:
-            written.append(figures.plot_scatter(x, real, plot_dir / f"{key}.png", title=label))
+            ref = None if real is None else real.astype(np.float32)
+            if x.shape[1] > 2 and ref is not None:  # vectors: both onto the real data's 2 principal axes
+                x, ref = _project_2d(x, ref)
+                label += " (real PCA axes)"
+            written.append(figures.plot_scatter(x, ref, plot_dir / f"{key}.png", title=label))
         else:
             written.append(figures.plot_sample_grid(x, plot_dir / f"{key}.png", title=label))
     return written
+
+
+def _project_2d(x: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` and ``real`` projected on the first two principal axes of ``real`` (centred on its mean)."""
+    mean = real.mean(axis=0)
+    _, _, vt = np.linalg.svd(real - mean, full_matrices=False)
+    axes = vt[:2].T
+    return (x - mean) @ axes, (real - mean) @ axes

@@ -6,30 +6,46 @@ Semantics of one step (= one generator update), as in the tutorial's loop:
    - ``split``: D trained on a real half-batch (labels 1), then on a fake
      half-batch (labels 0) -- two optimizer steps, BatchNorm statistics of
      each half-batch, like two ``train_on_batch`` calls;
-   - ``combined``: D trained once on the concatenated real+fake batch;
+   - ``combined``: D trained once on the concatenated real+fake batch (BCE
+     discriminators only: ``bce``, ``minimax``);
    - ``wgan``: one critic step on ``mean(D(fake)) - mean(D(real))``, then
      the critic's weights are clipped to ``[-clip, clip]``; with
      ``gradient_penalty`` > 0 (``wgan_gp``) the penalty on random
      interpolates is added to the critic's loss instead of clipping (the
      logged losses are the two Wasserstein terms, without the penalty).
-   The fake samples come from the generator in inference mode, as
-   ``generator.predict`` produced them in the tutorial.
-2. G trained through D with labels 1 on a full batch of latents; only G's
-   variables receive gradients (D is frozen). D runs with BatchNorm in
-   training mode by default, as Keras 2 ran the frozen discriminator inside
-   the tutorial's composite model (``d_bn_training_in_g_update``).
+   The fake samples come from the generator in training mode by default
+   (``g_training_for_fakes``; the tutorial's ``generator.predict`` used
+   inference mode, see docs/harness.md).
+2. G trained through D on a full batch of latents; only G's variables
+   receive gradients (D is frozen). D runs with BatchNorm in training mode by
+   default, as Keras 2 ran the frozen discriminator inside the tutorial's
+   composite model (``d_bn_training_in_g_update``).
+
+The split update's terms per loss (``D`` = the discriminator's raw output,
+``t`` = the label of the half-batch: 1 - label_smoothing for real, 0 for fake,
+flipped by label_noise):
+
+========  ==============================  ===========================  ========================
+loss      d_loss_real / d_loss_fake       g_loss                       accuracy, probabilities
+========  ==============================  ===========================  ========================
+bce       BCE(t, sigmoid(D))              -mean(log sigmoid(D(G(z))))  D > 0 is real; sigmoid
+minimax   BCE(t, sigmoid(D))              mean(log(1 - sigmoid(D)))    as bce (g_loss <= 0)
+lsgan     mean((D - t)^2)                 mean((D(G(z)) - 1)^2)        D > 0.5 is real; clip(D, 0, 1)
+hinge     mean(relu(1 - D(x))) /          -mean(D(G(z)))               D > 0 is real; sigmoid
+          mean(relu(1 + D(G(z))))
+========  ==============================  ===========================  ========================
 
 Reported losses and accuracies come from the forward pass of each update
 (before the weights change), as ``train_on_batch`` reports them. Accuracy is
 measured against the true class (real=1, fake=0) even with smoothed or noisy
-labels; ``d_real_prob`` / ``d_fake_prob`` are mean sigmoid outputs.
+labels; ``d_real_prob`` / ``d_fake_prob`` are mean outputs mapped to [0, 1].
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .config import DUpdate, LossKind, Optim, TrainConfig
+from .config import BCE_D_LOSSES, DUpdate, LossKind, Optim, TrainConfig
 from ._tf import require_tensorflow
 
 
@@ -43,7 +59,7 @@ def make_optimizer(keras: Any, kind: Optim, lr: float, beta1: float) -> Any:
 
 def history_columns(cfg: TrainConfig) -> list[str]:
     """The metric columns of ``history.csv`` for this configuration (after ``step``)."""
-    if cfg.d_update == DUpdate.COMBINED and cfg.loss == LossKind.BCE:
+    if cfg.d_update == DUpdate.COMBINED and cfg.loss in BCE_D_LOSSES:
         return ["epoch", "d_loss", "g_loss", "d_acc", "d_real_prob", "d_fake_prob"]
     return ["epoch", "d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake",
             "d_real_prob", "d_fake_prob"]
@@ -79,13 +95,26 @@ class GanStep:
     def _bce(self, labels: Any, logits: Any) -> Any:
         return self.tf.reduce_mean(self.tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
 
+    def _d_term(self, labels: Any, out: Any, real: bool) -> Any:
+        """D's loss on one half-batch (``labels``: its smoothed / noisy targets)."""
+        tf, loss = self.tf, self.cfg.loss
+        if loss == LossKind.LSGAN:
+            return tf.reduce_mean(tf.square(out - labels))
+        if loss == LossKind.HINGE:
+            return tf.reduce_mean(tf.nn.relu(1.0 - out)) if real else tf.reduce_mean(tf.nn.relu(1.0 + out))
+        return self._bce(labels, out)
+
     def _acc(self, logits: Any, real: bool) -> Any:
         tf = self.tf
-        hit = logits > 0.0 if real else logits <= 0.0
+        threshold = 0.5 if self.cfg.loss == LossKind.LSGAN else 0.0
+        hit = logits > threshold if real else logits <= threshold
         return tf.reduce_mean(tf.cast(hit, tf.float32))
 
     def _prob(self, logits: Any) -> Any:
-        return self.tf.reduce_mean(self.tf.sigmoid(logits))
+        tf = self.tf
+        if self.cfg.loss == LossKind.LSGAN:
+            return tf.reduce_mean(tf.clip_by_value(logits, 0.0, 1.0))
+        return tf.reduce_mean(tf.sigmoid(logits))
 
     def _d_apply(self, loss_fn: Any) -> Any:
         tf = self.tf
@@ -144,11 +173,11 @@ class GanStep:
 
         def on_real() -> tuple[Any, ...]:
             logits = d(x_real, training=True)
-            return (self._bce(y_real, logits), logits)
+            return (self._d_term(y_real, logits, True), logits)
 
         def on_fake() -> tuple[Any, ...]:
             logits = d(x_fake, training=True)
-            return (self._bce(y_fake, logits), logits)
+            return (self._d_term(y_fake, logits, False), logits)
 
         loss_r, l_real = self._d_apply(on_real)
         loss_f, l_fake = self._d_apply(on_fake)
@@ -160,8 +189,12 @@ class GanStep:
         tf, cfg = self.tf, self.cfg
         with tf.GradientTape() as tape:
             out = self.d(self.g(z_gen, training=True), training=cfg.d_bn_training_in_g_update)
-            if cfg.loss == LossKind.WGAN:
+            if cfg.loss in (LossKind.WGAN, LossKind.HINGE):
                 loss = -tf.reduce_mean(out)
+            elif cfg.loss == LossKind.LSGAN:
+                loss = tf.reduce_mean(tf.square(out - 1.0))
+            elif cfg.loss == LossKind.MINIMAX:  # log(1 - sigmoid(x)) = -softplus(x) = -BCE(0, x)
+                loss = -self._bce(tf.zeros_like(out), out)
             else:
                 loss = self._bce(tf.ones_like(out), out)
         grads = tape.gradient(loss, self.g.trainable_variables)

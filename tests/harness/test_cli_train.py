@@ -55,3 +55,29 @@ def test_format_metrics():
 
     assert format_metrics({"d_loss_real": 0.5931, "d_loss_fake": 0.546, "g_loss": 1.33,
                            "d_acc_real": 0.76, "d_acc_fake": 0.82}) == "d1=0.593 d2=0.546 g=1.330 a1=76 a2=82"
+
+
+def test_combined_with_lsgan_is_refused(tmp_path):
+    result = runner.invoke(app, ["train", "--experiment", "convergence_failure", "--loss", "lsgan",
+                                 "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: ") and "combined" in result.output and "lsgan" in result.output
+    assert "Traceback" not in result.output
+    result = runner.invoke(app, ["train", "--log-every", "0", "--out", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2 and "log_every" in result.output
+
+
+@pytest.mark.train
+def test_train_command_loss_and_log_every(tmp_path):
+    pytest.importorskip("tensorflow")
+    import json
+
+    result = runner.invoke(app, ["train", "--dataset", "ring8", "--loss", "hinge", "--log-every", "3",
+                                 "--steps", "7", "--out", str(tmp_path), "--quiet", "--no-plots",
+                                 "--no-deterministic"])
+    assert result.exit_code == 0, result.output
+    with open(tmp_path / "history.csv", newline="") as fh:
+        assert [r[0] for r in csv.reader(fh)][1:] == ["3", "6", "7"]
+    meta = json.loads((tmp_path / "meta.json").read_text())
+    assert (meta["loss"], meta["loss_family"], meta["log_every"]) == ("hinge", "hinge", 3)
+    assert meta["config"]["deterministic"] is False and meta["deterministic"] is False
