@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .classify import classify, detect_loss_family
-from .engine.evaluate import Axis, SignalCache, evaluate_rule, rule_applies, settle_start
+from .engine.evaluate import Axis, SignalCache, SnapshotTable, evaluate_rule, rule_applies, settle_start
 from .engine.loader import load_rules, select_rules
 from .engine.model import Family, Rule
 from .errors import UsageError
@@ -76,16 +77,64 @@ def analyze(
     """
     if not 0 < settle_fraction <= 1:
         raise UsageError(f"--settle-fraction must be in (0, 1], got {settle_fraction}")
+    if rules is None:
+        rules = load_rules(rule_paths)
+    rules = select_rules(dict(rules), select=select, ignore=ignore)
+    prepared = prepare(run, columns=columns, input_format=input_format, d_loss_reduction=d_loss_reduction,
+                       loss=loss, settle_fraction=settle_fraction, samples=samples, real=real,
+                       no_samples=no_samples, grid=grid, tile_shape=tile_shape)
+    return judge(prepared, rules)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a verdict is computed from, before any rule runs: read once, judged by any rule set.
+
+    ``gandiag calibrate`` and the accuracy benchmark judge one run with many
+    rule sets; :func:`analyze` is ``judge(prepare(run), rules)``.
+    """
+
+    history: RunHistory
+    family: LossFamily
+    family_reason: str
+    sample_inputs: object
+    snaps: SnapshotTable | None
+    snapshot_rows: tuple
+    sample_notes: tuple[str, ...]
+    settle_fraction: float
+
+    @property
+    def axis(self) -> Axis:
+        return Axis(steps=self.history.steps, settle_start=settle_start(len(self.history), self.settle_fraction))
+
+    @property
+    def snap_axis(self) -> Axis | None:
+        if self.snaps is None:
+            return None
+        return Axis(steps=self.snaps.steps, settle_start=settle_start(self.snaps.steps.size, self.settle_fraction))
+
+
+def prepare(
+    run: str | Path | RunHistory,
+    *,
+    columns: Mapping[str, str] | None = None,
+    input_format: str | None = None,
+    d_loss_reduction: str | None = None,
+    loss: str | None = None,
+    settle_fraction: float = DEFAULT_SETTLE_FRACTION,
+    samples: str | Path | None = None,
+    real: str | Path | None = None,
+    no_samples: bool = False,
+    grid: tuple[int, int] | None = None,
+    tile_shape: tuple[int, int] | None = None,
+) -> Prepared:
+    """Read a run and measure its samples: the rule-independent half of :func:`analyze`."""
     if isinstance(run, RunHistory):
         history = run
     else:
         from .ingest import read_run
 
         history = read_run(run, input_format=input_format, columns=columns, d_loss_reduction=d_loss_reduction)
-    if rules is None:
-        rules = load_rules(rule_paths)
-    rules = select_rules(dict(rules), select=select, ignore=ignore)
-
     if loss:
         try:
             family = LossFamily(loss)
@@ -104,14 +153,19 @@ def analyze(
                              grid=grid, tile_shape=tile_shape)
     snaps, snapshot_rows, sample_notes = snapshot_table(
         sample_inputs, last_step=int(history.steps[-1]) if len(history) else None)
+    return Prepared(history, family, family_reason, sample_inputs, snaps, tuple(snapshot_rows),
+                    tuple(sample_notes), settle_fraction)
 
-    n = len(history)
-    axis = Axis(steps=history.steps, settle_start=settle_start(n, settle_fraction))
-    snap_axis = None if snaps is None else Axis(steps=snaps.steps, settle_start=settle_start(snaps.steps.size, settle_fraction))
+
+def evaluate(prepared: Prepared, rules: Mapping[str, Rule]) -> tuple[list[Finding], list[tuple[str, str]], int, bool]:
+    """Run ``rules`` on a prepared run: ``(findings, skipped (code, why), rules judged, samples judged)``."""
+    history, family, snaps = prepared.history, prepared.family, prepared.snaps
+    axis, snap_axis = prepared.axis, prepared.snap_axis
     cache = SignalCache(history, snaps)
     findings: list[Finding] = []
     skipped: list[tuple[str, str]] = []
     judged = 0
+    samples_judged = False
     for code, rule in rules.items():
         if Family.ANY not in rule.families and Family(family.value) not in rule.families:
             skipped.append((code, f"applies to {', '.join(f.value for f in rule.families)} losses, not {family.value}"))
@@ -121,13 +175,23 @@ def analyze(
             skipped.append((code, why))
             continue
         judged += 1
+        samples_judged |= rule.on_samples
         findings.extend(evaluate_rule(rule, cache, snap_axis if rule.on_samples else axis))
+    return findings, skipped, judged, samples_judged
 
+
+def judge(prepared: Prepared, rules: Mapping[str, Rule]) -> Diagnosis:
+    """The diagnosis of a prepared run under ``rules`` (already selected)."""
+    history, family, family_reason = prepared.history, prepared.family, prepared.family_reason
+    findings, skipped, judged, samples_judged = evaluate(prepared, rules)
     verdict, confidence, onset, reason = classify(
-        history, findings, family=family, family_reason=family_reason, judged_rules=judged
+        history, findings, family=family, family_reason=family_reason, judged_rules=judged,
+        samples_judged=samples_judged,
     )
     findings.sort(key=lambda f: (f.status is not Status.ACTIVE, _SEVERITY_ORDER[f.severity], f.onset_step, f.rule))
-    s0 = axis.settle_start
+    n = len(history)
+    s0 = prepared.axis.settle_start
+    sample_inputs, settle_fraction = prepared.sample_inputs, prepared.settle_fraction
     window = SettleWindow(int(history.steps[s0]), int(history.steps[-1]), settle_fraction) if n else None
     return Diagnosis(
         source=history.source,
@@ -137,13 +201,13 @@ def analyze(
         reason=reason,
         findings=tuple(findings),
         skipped_rules=tuple(skipped),
-        warnings=tuple(history.warnings) + tuple(sample_notes),
+        warnings=tuple(history.warnings) + tuple(prepared.sample_notes),
         settle_window=window,
         inputs={"history": history.source, "format": history.input_format,
                 "columns": dict(history.columns), "d_loss_reduction": history.d_loss_reduction.value,
                 "samples": str(sample_inputs.samples) if sample_inputs.samples else None,
                 "real": str(sample_inputs.real) if sample_inputs.real else None},
-        snapshots=tuple(snapshot_rows),
+        snapshots=tuple(prepared.snapshot_rows),
         loss_family=family.value,
         n_steps=n,
     )

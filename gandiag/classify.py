@@ -48,6 +48,32 @@ def _combine(weights: Sequence[float]) -> float:
     return float(1.0 - np.prod([1.0 - w for w in weights])) if weights else 0.0
 
 
+#: What each test of the outcome definition decides (docs/outcomes.md), in the order the tests apply.
+OUTCOME_ORDER: tuple[tuple[int, Verdict], ...] = (
+    (1, Verdict.NON_CONVERGED),  # non-finite losses or samples
+    (2, Verdict.NON_CONVERGED),  # the discriminator has won outright
+    (3, Verdict.MODE_COLLAPSE),  # one output for every input
+    (4, Verdict.NON_CONVERGED),  # output that does not look like the data
+    (5, Verdict.MODE_COLLAPSE),  # good samples of only part of the data
+)
+#: The tests that read the samples; with snapshots judged, they decide and the loss heuristics are evidence only.
+SAMPLE_TESTS = (3, 4, 5)
+
+
+def _decided(errors: Sequence[Finding], verdict: Verdict, test: int | None,
+             others: Sequence[Finding]) -> tuple[Verdict, float, int | None, str]:
+    """Verdict, confidence, onset and reason from the findings that decided it."""
+    strong = [f for f in errors if f.weight >= STRONG_WEIGHT] or list(errors)
+    onset = min(f.onset_step for f in strong)
+    reason = "; ".join(f"{f.rule} {f.name}" for f in errors)
+    if test is not None:
+        reason = f"test {test} of the outcome definition: " + reason
+    other = [f for f in others if f not in errors]
+    if other:
+        reason += " (also: " + ", ".join(f"{f.rule} for {f.supports.value}" for f in other) + ")"
+    return verdict, round(_combine([f.weight for f in errors]), 3), onset, reason
+
+
 def classify(
     history: RunHistory,
     findings: Sequence[Finding],
@@ -55,35 +81,45 @@ def classify(
     family: LossFamily,
     family_reason: str,
     judged_rules: int,
+    samples_judged: bool = False,
 ) -> tuple[Verdict, float, int | None, str]:
-    """Return ``(verdict, confidence, onset_step, reason)``."""
+    """Return ``(verdict, confidence, onset_step, reason)``.
+
+    The tests of the outcome definition apply in their order (docs/outcomes.md):
+    a finding of a rule that decides a test (``outcome_test``) settles the
+    verdict when no earlier test holds. When the samples were judged
+    (``samples_judged``) and none of tests 1-5 holds, the run is stable: the
+    loss heuristics are then evidence, reported but not deciding. From losses
+    alone the loss heuristics vote (noisy-OR of their weights).
+    """
     active = [f for f in findings if f.status is Status.ACTIVE]
     errors = [f for f in active if f.severity is Severity.ERROR and f.supports in FAILURE_VERDICTS]
-    # A diverged run is non-converged whatever its loss family or length.
-    diverged = [f for f in errors if f.rule.startswith("GD9")]
-    if diverged:
-        onset = min(f.onset_step for f in diverged)
-        return Verdict.NON_CONVERGED, 0.99, onset, f"{diverged[0].rule}: {diverged[0].title.lower()}"
+    for test, verdict in OUTCOME_ORDER:
+        if test in SAMPLE_TESTS and not samples_judged:
+            continue
+        decided = [f for f in errors if f.outcome_test == test]
+        if decided:
+            return _decided(decided, verdict, test, errors)
+        if test == 1 and len(history) < MIN_ROWS and not samples_judged:
+            return Verdict.INCONCLUSIVE, 0.0, None, (
+                f"too short to judge: {len(history)} logged steps (need at least {MIN_ROWS})"
+            )
 
-    if len(history) < MIN_ROWS:
-        return Verdict.INCONCLUSIVE, 0.0, None, (
-            f"too short to judge: {len(history)} logged steps (need at least {MIN_ROWS})"
-        )
+    healthy = [f for f in active if f.supports is Verdict.STABLE]
+    warnings = [f for f in active if f.severity is Severity.WARNING]
+    heuristics = [f for f in errors if f.outcome_test is None]
+    if samples_judged:
+        confidence = 0.5 + 0.45 * _combine([f.weight for f in healthy if f.rule.startswith("GD3")])
+        reason = "the samples resemble the data and cover it (no test of the outcome definition holds)"
+        if heuristics:
+            reason += "; the losses show " + ", ".join(f"{f.rule} {f.name}" for f in heuristics) + \
+                " (evidence only: the samples decide)"
+        return Verdict.STABLE, round(float(min(0.95, confidence)), 3), None, reason
 
-    if errors:
-        scores = {v: _combine([f.weight for f in errors if f.supports is v]) for v in FAILURE_VERDICTS}
+    if heuristics:
+        scores = {v: _combine([f.weight for f in heuristics if f.supports is v]) for v in FAILURE_VERDICTS}
         verdict = max(scores, key=lambda v: (scores[v], v is Verdict.NON_CONVERGED))
-        support = [f for f in errors if f.supports is verdict]
-        # The failure began where the earliest *strong* piece of evidence began; weak,
-        # reference-free signs (near-duplicates of garbage early samples) would date it too early.
-        strong = [f for f in support if f.weight >= STRONG_WEIGHT] or support
-        onset = min(f.onset_step for f in strong)
-        reason = "; ".join(f"{f.rule} {f.name}" for f in support)
-        other = [v for v in FAILURE_VERDICTS if v is not verdict and scores[v] > 0]
-        if other:
-            reason += f" (also signs of {other[0].value}: " + ", ".join(
-                f.rule for f in errors if f.supports is other[0]) + ")"
-        return verdict, round(scores[verdict], 3), onset, reason
+        return _decided([f for f in heuristics if f.supports is verdict], verdict, None, heuristics)
 
     if family is not LossFamily.BCE:
         return Verdict.INCONCLUSIVE, 0.0, None, (
@@ -93,8 +129,6 @@ def classify(
     if judged_rules == 0:
         return Verdict.INCONCLUSIVE, 0.0, None, "no rule could judge this log (none of the series the rules need is present)"
 
-    healthy = [f for f in active if f.supports is Verdict.STABLE]
-    warnings = [f for f in active if f.severity is Severity.WARNING]
     confidence = 0.5 + 0.45 * _combine([f.weight for f in healthy]) - 0.1 * len(warnings)
     confidence = float(min(0.95, max(0.3, confidence)))
     if healthy:

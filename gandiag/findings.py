@@ -76,6 +76,7 @@ class Finding:
     evidence: tuple[Evidence, ...]
     message: str
     fix: str
+    outcome_test: int | None = None  # the test of the outcome definition the rule decides (docs/outcomes.md)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,9 @@ DERIVED_SERIES: dict[str, str] = {
     "d_loss_term": "discriminator loss per term: mean of the real and fake terms, "
     "or the combined loss converted to a per-term value",
     "d_acc_mean": "discriminator accuracy: mean of real and fake accuracy, or the combined accuracy",
+    "d_loss_worst": "discriminator loss per term, the larger of the real and fake terms (the combined loss "
+    "per term when only that is logged): near 0 only when D separates both halves",
+    "d_acc_worst": "discriminator accuracy, the lower of real and fake accuracy (or the combined accuracy)",
 }
 
 #: Every series name a rule may ask for.
@@ -103,6 +106,8 @@ class RunHistory:
 
     def has(self, name: str) -> bool:
         """Whether ``name`` (canonical or derived) can be computed from this history."""
+        if name in ("d_loss_worst", "d_acc_worst"):
+            return self.has(name.replace("worst", "term" if "loss" in name else "mean"))
         if name == "d_loss_term":
             return self._present(Role.D_LOSS_REAL) and self._present(Role.D_LOSS_FAKE) or self._present(Role.D_LOSS)
         if name == "d_acc_mean":
@@ -122,6 +127,14 @@ class RunHistory:
 
         Raises ``KeyError`` when the series is absent; check :meth:`has` first.
         """
+        if name == "d_loss_worst":
+            if self._present(Role.D_LOSS_REAL) and self._present(Role.D_LOSS_FAKE):
+                return np.fmax(self.series[Role.D_LOSS_REAL], self.series[Role.D_LOSS_FAKE])
+            return self.get("d_loss_term")
+        if name == "d_acc_worst":
+            if self._present(Role.D_ACC_REAL) and self._present(Role.D_ACC_FAKE):
+                return np.fmin(self.series[Role.D_ACC_REAL], self.series[Role.D_ACC_FAKE])
+            return self.get("d_acc_mean")
         if name == "d_loss_term":
             if self._present(Role.D_LOSS_REAL) and self._present(Role.D_LOSS_FAKE):
                 return (self.series[Role.D_LOSS_REAL] + self.series[Role.D_LOSS_FAKE]) / 2.0
@@ -141,9 +154,9 @@ class RunHistory:
 
     def nonfinite_mask(self, name: str) -> np.ndarray:
         """Boolean mask of logged NaN/inf values of a canonical or derived series."""
-        if name == "d_loss_term":
+        if name in ("d_loss_term", "d_loss_worst"):
             return self._nonfinite(Role.D_LOSS_REAL) | self._nonfinite(Role.D_LOSS_FAKE) | self._nonfinite(Role.D_LOSS)
-        if name == "d_acc_mean":
+        if name in ("d_acc_mean", "d_acc_worst"):
             return self._nonfinite(Role.D_ACC_REAL) | self._nonfinite(Role.D_ACC_FAKE) | self._nonfinite(Role.D_ACC)
         return self._nonfinite(name)
 

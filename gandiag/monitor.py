@@ -119,7 +119,7 @@ class _LiveRule:
         self.rule = rule
         self.warm = warm
         p = rule.persistence
-        self.tracker = EpisodeTracker(for_steps=p.for_steps)
+        self.tracker = EpisodeTracker(for_steps=p.for_steps, max_gap=p.max_gap)
         self.hits = Column(np.int64, fill=0)  # cumulative count of rows where mask and valid hold
         self.valid = Column(np.int64, fill=0)  # cumulative count of valid rows
         self.hits.append(0)
@@ -374,9 +374,9 @@ class Monitor:
         return RunHistory(steps=steps, series=series, nonfinite=nonfinite, d_loss_reduction=self.d_loss_reduction)
 
     def _has(self, series: str) -> bool:
-        if series == "d_loss_term":
+        if series in ("d_loss_term", "d_loss_worst"):
             return {"d_loss_real", "d_loss_fake"} <= self._logged or "d_loss" in self._logged
-        if series == "d_acc_mean":
+        if series in ("d_acc_mean", "d_acc_worst"):
             return {"d_acc_real", "d_acc_fake"} <= self._logged or "d_acc" in self._logged
         return series in self._logged
 
@@ -489,7 +489,8 @@ def history_rows(history: RunHistory, start: int = 0) -> Iterator[tuple[int, dic
 def _active_finding(rule: Rule, onset_step: int, end_step: int) -> Finding:
     return Finding(rule=rule.code, name=rule.name, title=rule.title, severity=rule.severity,
                    status=Status.ACTIVE, supports=rule.supports, weight=rule.weight, onset_step=onset_step,
-                   end_step=end_step, evidence=(), message=rule.title, fix=rule.docs.fix)
+                   end_step=end_step, evidence=(), message=rule.title, fix=rule.docs.fix,
+                   outcome_test=rule.outcome_test)
 
 
 def _verdict(value: str | Verdict) -> Verdict:

@@ -88,6 +88,8 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
         stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
         stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])
         stats["precision_ratio"] = _ratio(stats["precision"], stats["precision_ref"])
+        stats["near_ratio"] = _ratio(stats["near"], stats["near_ref"])
+        stats["reach_ratio"] = _ratio(stats["reach"], stats["reach_ref"])
         stats["ndb_excess"] = float(stats["ndb"] - stats["ndb_ref"]) if np.isfinite(stats["ndb"]) and np.isfinite(stats["ndb_ref"]) else float("nan")
         rows.append({"step": int(step), **stats})
     if any(r.get("insufficient") == 1.0 for r in rows):

@@ -152,7 +152,7 @@ def evaluate_rule(
     if warm:
         mask[: min(warm, n)] = False
     for_rows = p.for_snapshots if rule.on_samples else p.for_steps
-    eps = persistence.episodes(mask, for_steps=for_rows)
+    eps = persistence.episodes(mask, for_steps=for_rows, max_gap=p.max_gap)
     if eps.shape[0] == 0:
         return []
     s0 = axis.settle_start
@@ -234,7 +234,7 @@ def _finding(rule, cache, per_cond, mask, span, axis: Axis, fraction: float, is_
         rule=rule.code, name=rule.name, title=rule.title, severity=severity,
         status=Status.ACTIVE if is_active else Status.RECOVERED, supports=rule.supports,
         weight=rule.weight, onset_step=int(steps[start]), end_step=int(steps[end]),
-        evidence=tuple(evidence), message=message, fix=rule.docs.fix,
+        evidence=tuple(evidence), message=message, fix=rule.docs.fix, outcome_test=rule.outcome_test,
     )
 
 

@@ -31,14 +31,23 @@ SNAPSHOT_STATS: tuple[str, ...] = (
     "mpd_ratio",  # mean pairwise distance, generated / real
     "dup_share",  # share of near-duplicate pairs among generated samples
     "mpd_vs_start",  # mean pairwise distance relative to the run's most diverse snapshot (no reference)
+    "near_ratio",  # share of samples near the data (at the scale of its structure) / its real-vs-real value
+    "reach_ratio",  # share of real samples with a generated one near them / its real-vs-real value
+    "nonfinite_share",  # share of generated samples holding NaN or inf
 )
 
 CODE_RE = re.compile(r"^GD[1-9][0-9]{2}$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
-TOP_KEYS = {"code", "name", "title", "severity", "verdict", "weight", "families", "message", "when", "persistence", "docs"}
+TOP_KEYS = {"code", "name", "title", "severity", "verdict", "weight", "families", "message", "when", "persistence", "docs",
+            "outcome_test"}
+#: The tests of the outcome definition (docs/outcomes.md) a rule can decide, in their order.
+OUTCOME_TESTS = {1: "non-finite losses or samples", 2: "the discriminator has won outright",
+                 3: "one output for every input", 4: "output that does not look like the data",
+                 5: "good samples of only part of the data"}
 REQUIRED_TOP = {"code", "name", "title", "severity", "message", "when", "docs"}
 WHEN_KEYS = {"series", "signal", "op", "value"}
-PERSISTENCE_KEYS = {"for_steps", "warmup_steps", "warmup_fraction", "settle_share", "for_snapshots"}
+OPTIONAL_WHEN_KEYS = {"tune"}
+PERSISTENCE_KEYS = {"for_steps", "warmup_steps", "warmup_fraction", "settle_share", "for_snapshots", "max_gap"}
 DOC_KEYS = ("what", "why", "example", "fix")
 MESSAGE_FIELDS = {"observed", "threshold", "streak", "fraction", "onset", "end", "series", "period"}
 
@@ -52,18 +61,92 @@ def default_rules_dir() -> Path:
     return here.parent / "rules"
 
 
+SCORES_FILE = "scores.toml"
+SCORES_SCHEMA = "gandiag.scores/1"
+
+
+def default_scores_path() -> Path:
+    """The fitted thresholds shipped beside the rules (``gandiag calibrate`` writes such a file)."""
+    return default_rules_dir() / SCORES_FILE
+
+
 def _rule_files(path: Path) -> list[Path]:
     if path.is_dir():
-        return sorted(path.glob("*.toml"))
+        return sorted(p for p in path.glob("*.toml") if p.name != SCORES_FILE)
     return [path]
 
 
-def load_rules(paths: Sequence[str | Path] | None = None, *, include_default: bool = True) -> dict[str, Rule]:
-    """Load rules from the default set plus ``paths`` (files or folders).
+def load_scores(path: str | Path) -> dict[str, float]:
+    """Fitted thresholds from a scores file: ``{rule code: threshold}``.
+
+    Raises
+    ------
+    RuleError
+        Listing every problem in the file.
+    """
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleError([f"{p}: TOML syntax error: {exc}"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RuleError([f"{p}: cannot read scores file: {exc}"]) from None
+    problems = []
+    if data.get("schema") != SCORES_SCHEMA:
+        problems.append(f"{p}:schema: expected \"{SCORES_SCHEMA}\", got {data.get('schema')!r}")
+    table = data.get("thresholds", {})
+    if not isinstance(table, dict):
+        problems.append(f"{p}:thresholds: must be a table of rule code = threshold")
+        table = {}
+    out = {}
+    for code, value in table.items():
+        if not CODE_RE.match(str(code)):
+            problems.append(f"{p}:thresholds.{code}: not a rule code like GD302")
+        elif not _number(value):
+            problems.append(f"{p}:thresholds.{code}: must be a number, got {value!r}")
+        else:
+            out[str(code)] = float(value)
+    if problems:
+        raise RuleError(problems)
+    return out
+
+
+def apply_scores(rules: dict[str, Rule], thresholds: dict[str, float], *, where: str) -> dict[str, Rule]:
+    """Set each tunable condition's threshold from ``thresholds`` (within the range its rule declares)."""
+    import dataclasses
+
+    problems = []
+    out = dict(rules)
+    for code, value in thresholds.items():
+        rule = rules.get(code)
+        if rule is None:
+            continue  # a score for a rule that is not loaded (deselected or removed) does nothing
+        idx = [i for i, c in enumerate(rule.when) if c.tune is not None]
+        if not idx:
+            continue  # the rule (perhaps a user's override of a shipped one) declares nothing to tune
+        cond = rule.when[idx[0]]
+        lo, hi = cond.tune
+        if not lo <= value <= hi:
+            problems.append(f"{where}:thresholds.{code}: {value:g} lies outside the rule's tuning range [{lo:g}, {hi:g}]")
+            continue
+        when = list(rule.when)
+        when[idx[0]] = dataclasses.replace(cond, value=value)
+        out[code] = dataclasses.replace(rule, when=tuple(when))
+    if problems:
+        raise RuleError(problems)
+    return out
+
+
+def load_rules(paths: Sequence[str | Path] | None = None, *, include_default: bool = True,
+               scores: str | Path | None = None, default_scores: bool = True) -> dict[str, Rule]:
+    """Load rules from the default set plus ``paths`` (files or folders), with fitted thresholds.
 
     A rule in a later path with the same code replaces the earlier one (that
     is how ``--rules`` overrides a shipped rule); two rules with one code in
-    the same source are an error.
+    the same source are an error. Thresholds fitted by ``gandiag calibrate``
+    are applied from ``scores`` or, by default, the shipped
+    ``rules/scores.toml`` (``default_scores=False`` keeps the rule files'
+    own values).
 
     Raises
     ------
@@ -102,6 +185,12 @@ def load_rules(paths: Sequence[str | Path] | None = None, *, include_default: bo
         names[rule.name] = rule.code
     if problems:
         raise RuleError(problems)
+    score_path = Path(scores) if scores is not None else default_scores_path() if default_scores else None
+    if score_path is not None and (scores is not None or score_path.is_file()):
+        if not score_path.is_file():
+            raise UsageError("scores file not found", where=str(score_path),
+                             hint="Give a file written by `gandiag calibrate`")
+        rules = apply_scores(rules, load_scores(score_path), where=str(score_path))
     return dict(sorted(rules.items()))
 
 
@@ -173,6 +262,17 @@ def _load_file(path: Path) -> tuple[Rule | None, list[str]]:
             if unknown:
                 bad("message", f"unknown placeholder(s) {sorted(unknown)} (allowed: {sorted(MESSAGE_FIELDS)})")
 
+    outcome_test = None
+    if "outcome_test" in data:
+        t = data["outcome_test"]
+        if not isinstance(t, int) or isinstance(t, bool) or t not in OUTCOME_TESTS:
+            bad("outcome_test", f"must be one of {sorted(OUTCOME_TESTS)} (docs/outcomes.md), got {t!r}")
+        else:
+            outcome_test = t
+            if t in (1, 2) and verdict is not Verdict.NON_CONVERGED or t in (3, 5) and verdict is not Verdict.MODE_COLLAPSE \
+                    or t == 4 and verdict is not Verdict.NON_CONVERGED:
+                bad("outcome_test", f"test {t} ({OUTCOME_TESTS[t]}) decides "
+                    f"{'mode_collapse' if t in (3, 5) else 'non_converged'}, but the rule supports {data.get('verdict')!r}")
     conditions = _conditions(data.get("when"), bad) if "when" in data else ()
     persistence = _persistence(data.get("persistence", {}), bad)
     docs = _docs(data.get("docs"), bad) if "docs" in data else None
@@ -183,7 +283,7 @@ def _load_file(path: Path) -> tuple[Rule | None, list[str]]:
         Rule(
             code=code, name=name, title=title, severity=severity, supports=verdict, weight=weight,
             families=families, when=conditions, persistence=persistence, message=message, docs=docs,
-            path=where,
+            path=where, outcome_test=outcome_test,
         ),
         [],
     )
@@ -221,7 +321,7 @@ def _conditions(raw, bad) -> tuple[Condition, ...]:
     for i, c in enumerate(raw):
         key = f"when[{i}]"
         ok = True
-        for k in sorted(set(c) - WHEN_KEYS - {p for params in SIGNAL_PARAMS.values() for p in params}):
+        for k in sorted(set(c) - WHEN_KEYS - OPTIONAL_WHEN_KEYS - {p for params in SIGNAL_PARAMS.values() for p in params}):
             bad(f"{key}.{k}", "unknown key")
             ok = False
         for k in sorted(WHEN_KEYS - set(c)):
@@ -245,7 +345,7 @@ def _conditions(raw, bad) -> tuple[Condition, ...]:
                     ok = False
         spec = SIGNAL_PARAMS[signal]
         params = []
-        for k in sorted(set(c) - WHEN_KEYS):
+        for k in sorted(set(c) - WHEN_KEYS - OPTIONAL_WHEN_KEYS):
             if k not in spec:
                 bad(f"{key}.{k}", f"signal '{signal.value}' takes no parameter '{k}' (takes: {', '.join(spec) or 'none'})")
                 ok = False
@@ -283,8 +383,22 @@ def _conditions(raw, bad) -> tuple[Condition, ...]:
             ok = False
         else:
             value = float(value)
+        tune = None
+        if "tune" in c:
+            t = c["tune"]
+            if op in (Op.BETWEEN, Op.OUTSIDE):
+                bad(f"{key}.tune", f"operator '{op.value}' cannot be tuned (only <, <=, >, >=)")
+                ok = False
+            elif not (isinstance(t, list) and len(t) == 2 and all(_number(v) for v in t) and t[0] < t[1]):
+                bad(f"{key}.tune", f"must be [low, high] with low < high, got {t!r}")
+                ok = False
+            elif _number(value) and not t[0] <= value <= t[1]:
+                bad(f"{key}.tune", f"value {value:g} lies outside its tuning range [{t[0]:g}, {t[1]:g}]")
+                ok = False
+            else:
+                tune = (float(t[0]), float(t[1]))
         if ok:
-            out.append(Condition(series=series_t, signal=signal, params=tuple(params), op=op, value=value))
+            out.append(Condition(series=series_t, signal=signal, params=tuple(params), op=op, value=value, tune=tune))
     return tuple(out)
 
 
@@ -295,7 +409,7 @@ def _persistence(raw, bad) -> Persistence:
     for k in sorted(set(raw) - PERSISTENCE_KEYS):
         bad(f"persistence.{k}", f"unknown key (allowed: {', '.join(sorted(PERSISTENCE_KEYS))})")
     kwargs = {}
-    for k in ("for_steps", "warmup_steps", "for_snapshots"):
+    for k in ("for_steps", "warmup_steps", "for_snapshots", "max_gap"):
         if k in raw:
             v = raw[k]
             if not isinstance(v, int) or isinstance(v, bool) or v < 0:

@@ -70,6 +70,7 @@ class Condition:
     params: tuple[tuple[str, object], ...]
     op: Op
     value: float | tuple[float, float]
+    tune: tuple[float, float] | None = None  # the range a fitted threshold may take (``gandiag calibrate``)
 
     def param(self, name: str):
         return dict(self.params)[name]
@@ -95,6 +96,8 @@ class Persistence:
     which the condition must hold for the finding to be *active*; 0 means
     any episode anywhere makes it active (used for non-finite losses).
     ``for_snapshots`` plays the part of ``for_steps`` for sample rules.
+    ``max_gap``: episodes separated by fewer rows than this are one episode
+    (default ``for_steps``), so brief dips do not move the onset.
     """
 
     for_steps: int = 1
@@ -102,6 +105,7 @@ class Persistence:
     warmup_fraction: float = 0.0
     settle_share: float = 0.5
     for_snapshots: int = 1
+    max_gap: int | None = None  # rows: episodes closer than this merge into one (default: for_steps)
 
 
 @dataclass(frozen=True)
@@ -126,6 +130,8 @@ class Rule:
     message: str
     docs: RuleDocs
     path: str
+    outcome_test: int | None = None  # the test of the outcome definition (docs/outcomes.md) this rule decides
+
 
     @property
     def series(self) -> tuple[str, ...]:

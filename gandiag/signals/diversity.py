@@ -49,6 +49,14 @@ DUP_QUANTILE = 0.01
 ABS_DUP_RMS = 0.02
 #: Significance level of NDB's per-bin two-proportion z-test.
 NDB_ALPHA = 0.05
+#: Closeness at the scale of the data's structure (see :func:`structure_scale`): a generated sample is
+#: *near* the data within the larger of NEAR_NN_FACTOR times the NEAR_NN_QUANTILE of the reference's own
+#: nearest-neighbour distances (the noise's scale: as close as real points are to each other) and
+#: NEAR_MPD_FRACTION of its mean pairwise distance (the structure's scale, when the noise is far narrower
+#: than the gaps between modes).
+NEAR_NN_QUANTILE = 0.99
+NEAR_NN_FACTOR = 1.2
+NEAR_MPD_FRACTION = 0.05
 
 #: Keys of :func:`snapshot_signals`, always all present (NaN when not computed).
 SIGNAL_KEYS = (
@@ -57,6 +65,7 @@ SIGNAL_KEYS = (
     "precision", "precision_ref", "recall", "recall_ref",
     "ndb", "ndb_ref", "mpd", "mpd_ratio", "mpd_ratio_ref",
     "dup_share", "dup_share_ref", "dup_threshold",
+    "near", "near_ref", "reach", "reach_ref", "near_scale",
 )
 
 _BLOCK = 1024
@@ -431,7 +440,7 @@ def near_duplicate_share(fake, threshold: float | None = None, *, real=None, qua
 # ----------------------------------------------------------------------------- per snapshot
 
 def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
-             bins: _Bins, dup2: float, mpd_real: float) -> dict[str, float]:
+             bins: _Bins, dup2: float, mpd_real: float, near2: float) -> dict[str, float]:
     """Every two-set statistic of set ``other`` against set ``real`` (exact on these sets)."""
     nr, no = space.sets[real].shape[0], space.sets[other].shape[0]
     covered = np.empty(nr, dtype=bool)
@@ -439,14 +448,21 @@ def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
     in_real_ball = np.zeros(no, dtype=bool)
     r2_other = space.kth_radius2(other, k)
     in_other_ball = np.empty(nr, dtype=bool)
+    near_other = np.full(no, np.inf)  # squared distance from each ``other`` point to the nearest real one
+    reached = np.empty(nr, dtype=bool)
+    limit = near2 + space.slack
     for sl, d2 in space.blocks(real, other):
         inside = d2 <= (r2_real[sl, None] + space.slack)
         covered[sl] = inside.any(axis=1)
         counts[sl] = inside.sum(axis=1)
         in_real_ball |= inside.any(axis=0)
         in_other_ball[sl] = (d2 <= (r2_other[None, :] + space.slack)).any(axis=1)
+        reached[sl] = d2.min(axis=1) <= limit
+        np.minimum(near_other, d2.min(axis=0), out=near_other)
     nn2_other = space.kth_radius2(other, 1)
     return {
+        "near": float(np.mean(near_other <= limit)),
+        "reach": float(reached.mean()),
         "coverage": float(covered.mean()),
         "density": float(counts.sum() / (k * no)),
         "precision": float(in_real_ball.mean()),
@@ -462,12 +478,32 @@ def _split_reference(r: np.ndarray, m: int, rng: np.random.Generator) -> tuple[n
     return r[np.sort(perm[:m])], r[np.sort(perm[m:2 * m])]
 
 
+def structure_scale(nn_dist: np.ndarray, mpd: float) -> float:
+    """The distance within which a sample counts as *near* the data, from a reference alone.
+
+    The larger of the noise's scale (``NEAR_NN_FACTOR`` times the
+    ``NEAR_NN_QUANTILE`` of the reference's leave-one-out nearest-neighbour
+    distances ``nn_dist``: as close as real points are to each other) and the
+    structure's scale (``NEAR_MPD_FRACTION`` of its mean pairwise distance
+    ``mpd``). In many dimensions the first dominates (real points are far
+    apart); in two, where a mixture's modes are much narrower than the gaps
+    between them, the second does, so that clusters somewhat wider than the
+    real ones still count as on the data while a haze or a ring drawn through
+    the modes does not (docs/outcomes.md, "Judging resembles the data").
+    """
+    noise = NEAR_NN_FACTOR * float(np.quantile(nn_dist, NEAR_NN_QUANTILE)) if nn_dist.size else 0.0
+    return max(noise, NEAR_MPD_FRACTION * float(mpd) if np.isfinite(mpd) else 0.0)
+
+
 def _reference_space(a: np.ndarray, others: list[np.ndarray], k: int, n_bins: int | None, seed: int):
     """Shared pieces for comparisons against reference half ``a``."""
     space = _Space(a, *others, dtype=_dtype(False, a.shape[1]))
     bins = _Bins(space.sets[0], n_bins or default_bins(a.shape[0]), seed)
-    dup2 = float(np.quantile(space.kth_radius2(0, 1).astype(np.float64), DUP_QUANTILE))
-    return space, space.kth_radius2(0, k), bins, dup2, _mean_pairwise(space, 0)
+    nn2 = space.kth_radius2(0, 1).astype(np.float64)
+    dup2 = float(np.quantile(nn2, DUP_QUANTILE))
+    mpd = _mean_pairwise(space, 0)
+    near2 = structure_scale(np.sqrt(nn2), mpd) ** 2
+    return space, space.kth_radius2(0, k), bins, dup2, mpd, near2
 
 
 def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | None = None,
@@ -490,8 +526,8 @@ def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | N
     if m <= k:
         raise ValueError(f"reference too small: {r.shape[0]} samples for k={k}")
     a, b = _split_reference(r, m, np.random.default_rng(seed))
-    space, r2, bins, dup2, mpd_a = _reference_space(a, [b], k, n_bins, seed)
-    out = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a)
+    space, r2, bins, dup2, mpd_a, near2 = _reference_space(a, [b], k, n_bins, seed)
+    out = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2)
     out["n_used"] = float(m)
     return out
 
@@ -582,10 +618,11 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
     rng.bit_generator.state = reference.rng_state  # as if the split had just been drawn here
     fs = _subsample(f, m, rng)
     space = _Space(reference.a, fs, dtype=_dtype(False, reference.a.shape[1]))
-    snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a)
+    snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a, reference.near2)
     out.update(snap)
     out.update({f"{key}_ref": val for key, val in reference.ref.items()})
-    out.update(n_used=float(m), mpd=snap["mpd_ratio"] * reference.mpd_a, dup_threshold=math.sqrt(reference.dup2))
+    out.update(n_used=float(m), mpd=snap["mpd_ratio"] * reference.mpd_a, dup_threshold=math.sqrt(reference.dup2),
+               near_scale=math.sqrt(reference.near2))
     return out
 
 
@@ -608,6 +645,7 @@ class PreparedReference:
     bins: "_Bins"
     dup2: float
     mpd_a: float
+    near2: float
     ref: dict
     rng_state: dict
 
@@ -619,8 +657,8 @@ def prepare_reference(real, m: int, *, k: int = DEFAULT_K, seed: int = 0, n_bins
     rng = np.random.default_rng(seed)
     a, b = _split_reference(r, m, rng)
     state = rng.bit_generator.state
-    space, r2, bins, dup2, mpd_a = _reference_space(a, [b], k, n_bins, seed)
-    ref = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a)
+    space, r2, bins, dup2, mpd_a, near2 = _reference_space(a, [b], k, n_bins, seed)
+    ref = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2)
     # Raw A: a snapshot's space centres on A's mean again, so coordinates, radii and bins line up.
     return PreparedReference(m=m, k=k, seed=seed, a=a, r2=r2, bins=bins, dup2=dup2, mpd_a=mpd_a,
-                             ref=ref, rng_state=state)
+                             near2=near2, ref=ref, rng_state=state)
