@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from .classify import classify, detect_loss_family
@@ -11,7 +12,7 @@ from .engine.evaluate import Axis, SignalCache, SnapshotTable, evaluate_rule, ru
 from .engine.loader import load_rules, select_rules
 from .engine.model import Family, Rule
 from .errors import UsageError
-from .findings import Diagnosis, Finding, Severity, SettleWindow, Status
+from .findings import Diagnosis, Finding, Severity, SettleWindow, Status, Verdict
 from .history import LossFamily, RunHistory
 
 DEFAULT_SETTLE_FRACTION = 0.25
@@ -36,6 +37,7 @@ def analyze(
     no_samples: bool = False,
     grid: tuple[int, int] | None = None,
     tile_shape: tuple[int, int] | None = None,
+    scores: str | Path | None = None,
 ) -> Diagnosis:
     """Diagnose one GAN training run.
 
@@ -54,6 +56,10 @@ def analyze(
         Declare the loss family instead of detecting it.
     settle_fraction : float
         The final share of the run the verdict judges (default 0.25).
+    scores : path, optional
+        A scores file from ``gandiag calibrate`` (fitted thresholds and the
+        probability of each outcome per decision path); default the shipped
+        ``rules/scores.toml``.
     samples, real : path, optional
         Generated-sample snapshots (``samples.npz`` with ``step_<N>`` keys, a
         ``.npy``, a folder of PNGs, or the tutorial's grid PNGs with ``grid``)
@@ -78,12 +84,30 @@ def analyze(
     if not 0 < settle_fraction <= 1:
         raise UsageError(f"--settle-fraction must be in (0, 1], got {settle_fraction}")
     if rules is None:
-        rules = load_rules(rule_paths)
+        rules = load_rules(rule_paths, scores=scores)
     rules = select_rules(dict(rules), select=select, ignore=ignore)
+    table = probability_table(scores)
     prepared = prepare(run, columns=columns, input_format=input_format, d_loss_reduction=d_loss_reduction,
                        loss=loss, settle_fraction=settle_fraction, samples=samples, real=real,
                        no_samples=no_samples, grid=grid, tile_shape=tile_shape)
-    return judge(prepared, rules)
+    return judge(prepared, rules, table)
+
+
+def probability_table(scores: str | Path | None = None) -> Mapping:
+    """The probability of each outcome per decision path, from ``scores`` or the shipped scores file."""
+    from .engine.loader import default_scores_path
+
+    path = Path(scores) if scores is not None else default_scores_path()
+    if not path.is_file():
+        return {}
+    return _read_table(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read_table(path: str, _mtime: int) -> Mapping:
+    from .calibrate import read_scores
+
+    return read_scores(path).probabilities
 
 
 @dataclass(frozen=True)
@@ -180,14 +204,32 @@ def evaluate(prepared: Prepared, rules: Mapping[str, Rule]) -> tuple[list[Findin
     return findings, skipped, judged, samples_judged
 
 
-def judge(prepared: Prepared, rules: Mapping[str, Rule]) -> Diagnosis:
-    """The diagnosis of a prepared run under ``rules`` (already selected)."""
+def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None = None) -> Diagnosis:
+    """The diagnosis of a prepared run under ``rules`` (already selected).
+
+    With a probability ``table`` (:func:`probability_table`), the confidence
+    is the calibrated probability of the verdict on its decision path and the
+    diagnosis carries the probability of each outcome.
+    """
     history, family, family_reason = prepared.history, prepared.family, prepared.family_reason
     findings, skipped, judged, samples_judged = evaluate(prepared, rules)
     verdict, confidence, onset, reason = classify(
         history, findings, family=family, family_reason=family_reason, judged_rules=judged,
         samples_judged=samples_judged,
     )
+    from .calibrate import confidence_of, decision_path
+
+    probabilities: dict[str, float] = {}
+    path = decision_path(findings, samples_judged=samples_judged, verdict=verdict.value)
+    if table and verdict is not Verdict.INCONCLUSIVE:
+        calibrated = confidence_of(verdict.value, path, table)
+        if calibrated is not None:
+            confidence, probabilities = round(calibrated[0], 3), calibrated[1]
+            entry = table[path]
+            if verdict is Verdict.STABLE and not samples_judged:
+                failed = entry.counts.get("mode_collapse", 0) + entry.counts.get("non_converged", 0)
+                reason += (f"; losses alone cannot rule out a quiet collapse or non-convergence: {failed} of "
+                           f"{entry.runs} corpus runs judged this way from their losses failed")
     findings.sort(key=lambda f: (f.status is not Status.ACTIVE, _SEVERITY_ORDER[f.severity], f.onset_step, f.rule))
     n = len(history)
     s0 = prepared.axis.settle_start
@@ -210,4 +252,6 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule]) -> Diagnosis:
         snapshots=tuple(prepared.snapshot_rows),
         loss_family=family.value,
         n_steps=n,
+        probabilities=probabilities,
+        decision_path=path,
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-KEYS = {"select", "ignore", "fail-on", "columns", "loss", "rules", "settle-fraction", "d-loss-reduction"}
+KEYS = {"select", "ignore", "fail-on", "columns", "loss", "rules", "settle-fraction", "d-loss-reduction", "scores"}
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class ProjectConfig:
     rules: tuple[str, ...] = ()
     settle_fraction: float | None = None
     d_loss_reduction: str | None = None
+    scores: str | None = None  # a scores file from `gandiag calibrate` (default: the shipped one)
 
 
 def find_config(start: Path | None = None) -> tuple[Path, dict] | None:
@@ -72,7 +73,7 @@ def load_config(start: Path | None = None) -> ProjectConfig:
     sf = table.get("settle-fraction")
     if sf is not None and (isinstance(sf, bool) or not isinstance(sf, (int, float))):
         raise UsageError("'settle-fraction' must be a number", where=where)
-    for key in ("loss", "d-loss-reduction"):
+    for key in ("loss", "d-loss-reduction", "scores"):
         if key in table and not isinstance(table[key], str):
             raise UsageError(f"'{key}' must be a string", where=where)
     base = path.parent
@@ -86,4 +87,5 @@ def load_config(start: Path | None = None) -> ProjectConfig:
         rules=tuple(str((base / r).resolve()) for r in strings("rules")),
         settle_fraction=float(sf) if sf is not None else None,
         d_loss_reduction=table.get("d-loss-reduction"),
+        scores=str((base / table["scores"]).resolve()) if "scores" in table else None,
     )

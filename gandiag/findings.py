@@ -103,6 +103,10 @@ class Diagnosis:
     loss_family: str = "bce"
     n_steps: int = 0
     snapshots: tuple[Mapping[str, object], ...] = ()
+    #: the calibrated probability of each outcome (empty without a scores file's table)
+    probabilities: Mapping[str, float] = field(default_factory=dict)
+    #: which test of the outcome definition decided the verdict, e.g. "samples/test4", "losses/stable"
+    decision_path: str | None = None
 
     @property
     def failed(self) -> bool:

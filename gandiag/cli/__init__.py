@@ -14,7 +14,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    for name in ("analyze", "verify", "train", "inspect", "report", "watch"):
+    for name in ("analyze", "verify", "train", "inspect", "report", "watch", "calibrate"):
         try:
             module = __import__(f"gandiag.cli.{name}", fromlist=["register"])
         except ModuleNotFoundError as exc:  # module not written yet
