@@ -1,40 +1,40 @@
 """How often is the verdict right on data families it was not tuned on? Leave-one-family-out against the oracle.
 
     python benchmarks/accuracy.py --jobs 2                 # the figures in the README
-    python benchmarks/accuracy.py --cache .bench/cases.pkl # reuse the per-run evaluation between invocations
     python benchmarks/accuracy.py --json out.json          # the figures, machine-readable
-    python benchmarks/accuracy.py --write-scores rules/scores.toml   # the shipped fit (on every family)
+    python benchmarks/accuracy.py --figure docs/img/reliability.png   # the reliability diagram
 
 Every run of ``fixtures/corpus`` is judged twice (with its sample snapshots,
 and from its losses alone) against the oracle's label (corpus/oracle.py, the
-outcome definition of docs/outcomes.md). Thresholds a rule leaves open
-(``tune`` ranges) are fitted by :func:`gandiag.calibrate.fit`:
+outcome definition of docs/outcomes.md). What the rules leave open --
+thresholds with a ``tune`` range, and the probability of each outcome per
+decision path -- is fitted by :mod:`gandiag.calibrate`:
 
-- **leave-one-family-out** (the headline): for each data family, the
-  thresholds are fitted on the other families only and the held-out family is
-  judged with them; predictions are pooled over all families;
+- **leave-one-family-out** (the headline): for each data family, everything is
+  fitted on the other families only and the held-out family is judged with it;
+  predictions are pooled over all families;
 - **in-sample**: fitted on every family and scored on the same runs (what the
-  shipped thresholds do on the corpus; not a measure of generalisation).
+  shipped scores do on the corpus; not a measure of generalisation).
 
 Figures come with 95% bootstrap intervals (runs resampled with replacement,
 2,000 times): macro-F1, failing runs caught (either failure label), stable
 runs flagged as failures, per-label precision and recall, the confusion
 matrix, the onset error (analyzer onset minus oracle onset, as a share of the
-run, over failing runs both call failing), and breakdowns per family, per
-loss and per logging interval. An ``inconclusive`` verdict counts as "not a
-failure" for the flag rates and as wrong for precision and recall.
+run, over failing runs both call failing), expected calibration error and
+Brier score of the confidence, and breakdowns per family, per loss and per
+logging interval. An ``inconclusive`` verdict counts as "not a failure" for
+the flag rates and as wrong for precision and recall. Per-run evaluations are
+cached (``~/.cache/gandiag/calibrate``; ``--no-cache`` to recompute).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import sys
 import time
 import warnings
 from collections import Counter, defaultdict
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +46,8 @@ LABELS = ("stable", "mode_collapse", "non_converged")
 VERDICTS = LABELS + ("inconclusive",)
 FAILURES = ("mode_collapse", "non_converged")
 BOOTSTRAP = 2000
+HEADLINE = ("macro_f1", "failures_caught", "stable_flagged", "onset_error_median", "onset_abs_error_median",
+            "ece", "brier", "mean_confidence", "accuracy")
 
 #: Numbers still set by hand, and the data they were set on. They count as fitted on those families.
 HAND_SET = """\
@@ -57,71 +59,14 @@ Set by hand, not fitted (each counts as fitted on the families looked at while s
   - GD105 (the discriminator won) is the outcome definition's test 2 word for word, not tuned."""
 
 
-def _collect(args: tuple[dict, str, str]):
-    entry, base, mode = args
-    warnings.simplefilter("ignore")
-    from gandiag.api import prepare
-    from gandiag.calibrate import collect
-    from gandiag.engine.loader import load_rules
-
-    opts = entry.get("options", {})
-    prepared = prepare(str(Path(base) / entry["path"]), no_samples=mode == "losses", loss=opts.get("loss"))
-    rules = load_rules(default_scores=False)
-    meta = {k: entry.get(k) for k in ("variant", "seed", "steps", "log_every", "loss", "oracle_test")}
-    return collect(prepared, rules, id=entry["id"], family=entry["family"], label=entry["oracle_label"],
-                   oracle_onset=entry.get("oracle_onset_step"), mode=mode, meta=meta)
-
-
-def collect_cases(manifest: Path, jobs: int) -> list:
-    doc = json.loads(manifest.read_text())
-    todo = []
-    for e in doc["runs"]:
-        mode = "losses" if e.get("options", {}).get("no_samples") else "samples"
-        todo.append((e, str(manifest.parent), mode))
-    if jobs > 1:
-        with ProcessPoolExecutor(jobs) as pool:
-            return list(pool.map(_collect, todo, chunksize=4))
-    return [_collect(t) for t in todo]
-
-
-# ---------------------------------------------------------------------------- figures
-
-
-def scores(rows: list[dict]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    f1s = []
-    for lab in LABELS:
-        tp = sum(r["label"] == lab and r["verdict"] == lab for r in rows)
-        pred = sum(r["verdict"] == lab for r in rows)
-        true = sum(r["label"] == lab for r in rows)
-        p = tp / pred if pred else 0.0
-        rec = tp / true if true else float("nan")
-        out[f"precision_{lab}"], out[f"recall_{lab}"] = p, rec
-        if true:
-            f1s.append(2 * p * rec / (p + rec) if p + rec > 0 else 0.0)
-    out["macro_f1"] = float(np.mean(f1s)) if f1s else float("nan")
-    stable = [r for r in rows if r["label"] == "stable"]
-    failing = [r for r in rows if r["label"] in FAILURES]
-    out["stable_flagged"] = float(np.mean([r["verdict"] in FAILURES for r in stable])) if stable else float("nan")
-    out["failures_caught"] = float(np.mean([r["verdict"] in FAILURES for r in failing])) if failing else float("nan")
-    lat = onset_errors(rows)
-    out["onset_error_median"] = float(np.median(lat)) if lat else float("nan")
-    out["onset_abs_error_median"] = float(np.median(np.abs(lat))) if lat else float("nan")
-    return out
-
-
-def onset_errors(rows: list[dict]) -> list[float]:
-    return [(r["onset"] - r["oracle_onset"]) / r["last_step"] for r in rows
-            if r["label"] in FAILURES and r["verdict"] in FAILURES and r["onset"] is not None
-            and r["oracle_onset"] is not None and r["last_step"]]
-
-
 def bootstrap(rows: list[dict], seed: int = 0) -> dict[str, tuple[float, float]]:
+    from gandiag.calibrate import scores_of
+
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = defaultdict(list)
     n = len(rows)
     for _ in range(BOOTSTRAP):
-        for k, v in scores([rows[i] for i in rng.integers(0, n, n)]).items():
+        for k, v in scores_of([rows[i] for i in rng.integers(0, n, n)]).items():
             draws[k].append(v)
     return {k: (float(np.nanquantile(v, 0.025)), float(np.nanquantile(v, 0.975))) for k, v in draws.items()
             if not np.all(np.isnan(v))}
@@ -134,68 +79,71 @@ def confusion(rows: list[dict]) -> list[list[int]]:
     return m.tolist()
 
 
-def predict(cases, thresholds) -> list[dict]:
-    from gandiag.calibrate import decide
-
-    out = []
-    for c in cases:
-        verdict, confidence, onset = decide(c, thresholds)
-        out.append({"id": c.id, "family": c.family, "label": c.label, "verdict": verdict, "confidence": confidence,
-                    "onset": onset, "oracle_onset": c.oracle_onset, "last_step": c.last_step, **c.meta})
-    return out
-
-
-def lofo(cases, rules, bound: float) -> tuple[list[dict], dict[str, dict[str, float]]]:
-    from gandiag.calibrate import fit
-
-    rows, fitted = [], {}
-    for fam in sorted({c.family for c in cases}):
-        train = [c for c in cases if c.family != fam]
-        thresholds = fit(train, rules, bound=bound)
-        fitted[fam] = thresholds
-        rows += predict([c for c in cases if c.family == fam], thresholds)
-    return rows, fitted
-
-
 def _fmt(v: float) -> str:
     return "  n/a" if v != v else f"{v:5.2f}"
 
 
+def _group_line(key: str, groups: dict) -> str:
+    from gandiag.calibrate import scores_of
+
+    parts = []
+    for g, v in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        fail = [x for x in v if x["label"] in FAILURES]
+        stable = [x for x in v if x["label"] == "stable"]
+        parts.append(f"{g} {_fmt(scores_of(v)['macro_f1']).strip()} (n={len(v)}, caught "
+                     f"{sum(x['verdict'] in FAILURES for x in fail)}/{len(fail)}, flagged "
+                     f"{sum(x['verdict'] in FAILURES for x in stable)}/{len(stable)})")
+    return f"  by {key}: " + "; ".join(parts)
+
+
 def report(rows: list[dict], title: str) -> dict:
-    s = scores(rows)
+    from gandiag.calibrate import reliability, scores_of
+
+    s = scores_of(rows)
     ci = bootstrap(rows)
     print(f"\n== {title}: {len(rows)} runs ({dict(Counter(r['label'] for r in rows))}) ==")
-    for k in ("macro_f1", "failures_caught", "stable_flagged", "onset_error_median", "onset_abs_error_median",
-              *(f"recall_{lab}" for lab in LABELS), *(f"precision_{lab}" for lab in LABELS)):
+    for k in (*HEADLINE, *(f"recall_{lab}" for lab in LABELS), *(f"precision_{lab}" for lab in LABELS)):
         lo, hi = ci.get(k, (float("nan"), float("nan")))
-        print(f"  {k:<24} {_fmt(s[k])}  [{_fmt(lo)}, {_fmt(hi)}]")
+        print(f"  {k:<24} {_fmt(s.get(k, float('nan')))}  [{_fmt(lo)}, {_fmt(hi)}]")
     m = confusion(rows)
     print("  oracle \\ analyzer " + "".join(f"{v[:13]:>14}" for v in VERDICTS))
     for lab, line in zip(LABELS, m):
         print(f"  {lab:<18}" + "".join(f"{x:>14}" for x in line))
     breakdown = {}
-    for key in ("family", "loss", "log_every"):
+    for key in ("family", "loss", "log_every", "path"):
         groups = defaultdict(list)
         for r in rows:
-            groups[r[key]].append(r)
-        breakdown[key] = {}
-        print(f"  by {key}: " + "; ".join(
-            f"{g} {_fmt(scores(v)['macro_f1']).strip()} (n={len(v)}, caught {sum(x['verdict'] in FAILURES for x in v if x['label'] in FAILURES)}/"
-            f"{sum(x['label'] in FAILURES for x in v)}, flagged {sum(x['verdict'] in FAILURES for x in v if x['label'] == 'stable')}/"
-            f"{sum(x['label'] == 'stable' for x in v)})" for g, v in sorted(groups.items(), key=lambda kv: str(kv[0]))))
-        for g, v in groups.items():
-            breakdown[key][str(g)] = {"n": len(v), **scores(v)}
+            groups[r.get(key)].append(r)
+        print(_group_line(key, groups))
+        breakdown[key] = {str(g): {"n": len(v), **scores_of(v)} for g, v in groups.items()}
     return {"n": len(rows), "scores": s, "ci95": ci, "confusion": {"rows": list(LABELS), "columns": list(VERDICTS),
-            "matrix": m}, "breakdown": breakdown, "rows": rows}
+            "matrix": m}, "breakdown": breakdown, "reliability": reliability(rows), "rows": rows}
 
 
-def write_scores(path: Path, thresholds: dict[str, float], n_runs: int, families: list[str]) -> None:
-    lines = ['schema = "gandiag.scores/1"',
-             f'# Fitted by `python benchmarks/accuracy.py --write-scores` on {n_runs} runs of fixtures/corpus',
-             f'# ({len(families)} families: {", ".join(families)}), with samples, stable runs flagged <= 5%.',
-             "# Each value lies in the range its rule file declares (tune = [low, high]).", "", "[thresholds]"]
-    lines += [f"{code} = {value:g}" for code, value in sorted(thresholds.items())]
-    path.write_text("\n".join(lines) + "\n")
+def reliability_figure(path: Path, curves: dict[str, list[tuple[float, float, int]]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(4.6, 4.4))
+    ax.plot([0, 1], [0, 1], color="0.7", lw=1, label="perfectly calibrated")
+    for (name, pts), marker in zip(curves.items(), "os^v"):
+        if pts:
+            x, y, n = zip(*pts)
+            ax.plot(x, y, marker=marker, label=name)
+            for xi, yi, ni in zip(x, y, n):
+                ax.annotate(str(ni), (xi, yi), textcoords="offset points", xytext=(4, -10), fontsize=6)
+    ax.set_xlabel("confidence in the verdict (binned)")
+    ax.set_ylabel("share of verdicts that were right")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title("Reliability, leave-one-family-out (runs per bin)", fontsize=9)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -204,39 +152,42 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--bound", type=float, default=0.05, help="stable runs flagged, at most (default 0.05)")
     parser.add_argument("--loss-bound", type=float, default=0.10, help="the same from losses alone (default 0.10)")
-    parser.add_argument("--cache", type=Path, help="store / reuse the per-run evaluation here")
+    parser.add_argument("--no-cache", action="store_true", help="evaluate every run afresh")
     parser.add_argument("--json", type=Path, help="also write the figures here")
-    parser.add_argument("--write-scores", type=Path, help="write the thresholds fitted on every family here")
+    parser.add_argument("--figure", type=Path, help="write the reliability diagram (PNG) here")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    from gandiag.calibrate import fit
+    from gandiag.calibrate import (calibrate, check_corpus, collect_corpus, default_cache_dir,
+                                   leave_one_family_out, read_corpus)
     from gandiag.engine.loader import load_rules
 
     t0 = time.perf_counter()
-    if args.cache and args.cache.exists():
-        cases = pickle.loads(args.cache.read_bytes())
-    else:
-        cases = collect_cases(args.manifest, args.jobs)
-        if args.cache:
-            args.cache.parent.mkdir(parents=True, exist_ok=True)
-            args.cache.write_bytes(pickle.dumps(cases))
-    print(f"{len(cases)} cases evaluated in {time.perf_counter() - t0:.0f} s")
+    runs = read_corpus(args.manifest)
+    check_corpus(runs, str(args.manifest))
     rules = load_rules(default_scores=False)
-    out: dict = {"manifest": str(args.manifest)}
-    for mode, bound in (("samples", args.bound), ("losses", args.loss_bound)):
-        mc = [c for c in cases if c.mode == mode]
+    cases = collect_corpus(runs, rules, jobs=args.jobs, cache_dir=None if args.no_cache else default_cache_dir())
+    print(f"{len(cases)} evaluations of {len({r.path for r in runs})} runs in {time.perf_counter() - t0:.0f} s")
+    t1 = time.perf_counter()
+    lofo_rows, fitted = leave_one_family_out(cases, rules, bound=args.bound, loss_bound=args.loss_bound)
+    everything = calibrate(cases, rules, bound=args.bound, loss_bound=args.loss_bound)
+    print(f"fitted {len(fitted)} folds and the whole corpus in {time.perf_counter() - t1:.0f} s")
+    out: dict = {"manifest": str(args.manifest), "thresholds_all": everything.thresholds, "thresholds_by_fold": fitted}
+    curves = {}
+    for mode in ("samples", "losses"):
         what = "with sample snapshots" if mode == "samples" else "losses only (--no-samples)"
-        t1 = time.perf_counter()
-        rows, fitted = lofo(mc, rules, bound)
-        out[mode] = {"leave_one_family_out": report(rows, f"{what}, leave-one-family-out"), "fitted": fitted}
-        everything = fit(mc, rules, bound=bound)
-        out[mode]["in_sample"] = report(predict(mc, everything), f"{what}, IN-SAMPLE (fitted on every family)")
-        out[mode]["thresholds"] = everything
-        print(f"  thresholds fitted on every family: {everything}  ({time.perf_counter() - t1:.0f} s)")
-        if mode == "samples" and args.write_scores:
-            write_scores(args.write_scores, everything, len(mc), sorted({c.family for c in mc}))
-            print(f"  wrote {args.write_scores}")
+        held = [r for r in lofo_rows if r["mode"] == mode]
+        ins = [r for r in everything.rows if r["mode"] == mode]
+        out[mode] = {"leave_one_family_out": report(held, f"{what}, LEAVE-ONE-FAMILY-OUT"),
+                     "in_sample": report(ins, f"{what}, in-sample (fitted on every family; not generalisation)")}
+        curves[mode] = out[mode]["leave_one_family_out"]["reliability"]
+    print(f"\nthresholds fitted on every family (the shipped scores): {everything.thresholds}")
+    print("thresholds per held-out family: " + "; ".join(
+        f"{fam}: " + ", ".join(f"{k}={v:g}" for k, v in sorted(t.items()) if v != everything.thresholds.get(k))
+        for fam, t in fitted.items()))
     print("\n" + HAND_SET)
+    if args.figure:
+        reliability_figure(args.figure, {"with samples": curves["samples"], "losses only": curves["losses"]})
+        print(f"wrote {args.figure}")
     if args.json:
         args.json.write_text(json.dumps(out, indent=1, default=str) + "\n")
 

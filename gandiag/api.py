@@ -8,7 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from .classify import classify, detect_loss_family
-from .engine.evaluate import Axis, SignalCache, SnapshotTable, evaluate_rule, rule_applies, settle_start
+from .engine.evaluate import (Axis, SignalCache, SnapshotTable, evaluate_rule, rule_applies, settle_start_at,
+                              step_interval)
 from .engine.loader import load_rules, select_rules
 from .engine.model import Family, Rule
 from .errors import UsageError
@@ -129,13 +130,15 @@ class Prepared:
 
     @property
     def axis(self) -> Axis:
-        return Axis(steps=self.history.steps, settle_start=settle_start(len(self.history), self.settle_fraction))
+        steps = self.history.steps
+        return Axis(steps=steps, settle_start=settle_start_at(steps, self.settle_fraction),
+                    interval=step_interval(steps))
 
     @property
     def snap_axis(self) -> Axis | None:
         if self.snaps is None:
             return None
-        return Axis(steps=self.snaps.steps, settle_start=settle_start(self.snaps.steps.size, self.settle_fraction))
+        return Axis(steps=self.snaps.steps, settle_start=settle_start_at(self.snaps.steps, self.settle_fraction))
 
 
 def prepare(
@@ -185,7 +188,7 @@ def evaluate(prepared: Prepared, rules: Mapping[str, Rule]) -> tuple[list[Findin
     """Run ``rules`` on a prepared run: ``(findings, skipped (code, why), rules judged, samples judged)``."""
     history, family, snaps = prepared.history, prepared.family, prepared.snaps
     axis, snap_axis = prepared.axis, prepared.snap_axis
-    cache = SignalCache(history, snaps)
+    cache = SignalCache(history, snaps, interval=axis.interval)
     findings: list[Finding] = []
     skipped: list[tuple[str, str]] = []
     judged = 0

@@ -126,7 +126,7 @@ def collect(prepared, rules: Mapping[str, Rule], *, id: str, family: str, label:
             oracle_onset: int | None, mode: str, meta: dict | None = None) -> Case:
     """Evaluate every rule on a prepared run (:func:`gandiag.api.prepare`), tunable ones at every candidate."""
     history, snaps, fam = prepared.history, prepared.snaps, prepared.family
-    cache = SignalCache(history, snaps)
+    cache = SignalCache(history, snaps, interval=prepared.axis.interval)
     fixed: list[Finding] = []
     tunable: dict[str, dict[float, list[Finding]]] = {}
     defaults: dict[str, float] = {}

@@ -16,7 +16,7 @@ from .history import LossFamily, RunHistory
 from .roles import LOSS_ROLES
 
 #: Fewer logged rows than this and the run is too short to judge from losses.
-MIN_ROWS = 30
+MIN_ROWS = 10
 #: Findings at least this weighty date the onset of a failure.
 STRONG_WEIGHT = 0.75
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .classify import classify
-from .engine.evaluate import SignalCache, compare, settle_start
+from .engine.evaluate import SignalCache, compare, rows_for, scaled_params, settle_start_at, step_interval
 from .engine.loader import load_rules, select_rules
 from .engine.model import Condition, Family, Rule, Signal
 from .errors import UsageError
@@ -115,16 +115,17 @@ class MonitorState:
 class _LiveRule:
     """One loss rule's incremental state: its mask's episodes and running counts for the settled share."""
 
-    def __init__(self, rule: Rule, warm: int):
+    def __init__(self, rule: Rule, warm: int, interval: float):
         self.rule = rule
         self.warm = warm
         p = rule.persistence
-        self.tracker = EpisodeTracker(for_steps=p.for_steps, max_gap=p.max_gap)
+        self.tracker = EpisodeTracker(for_steps=rows_for(p.for_steps, interval),
+                                      max_gap=rows_for(p.max_gap, interval) if p.max_gap else None)
         self.hits = Column(np.int64, fill=0)  # cumulative count of rows where mask and valid hold
         self.valid = Column(np.int64, fill=0)  # cumulative count of valid rows
         self.hits.append(0)
         self.valid.append(0)
-        self.lookback = max(_lookback(c.signal, dict(c.params)) for c in rule.when)
+        self.lookback = max(_lookback(c.signal, scaled_params(dict(c.params), interval)) for c in rule.when)
 
     def extend(self, masks: _ConditionMasks, first_row: int, k: int) -> None:
         """Evaluate the conditions on the ``k`` new rows (rows ``first_row``...)."""
@@ -151,7 +152,7 @@ class _LiveRule:
         n = self.tracker.n
         denom = int(self.valid.view()[n] - self.valid.view()[s0])
         share = float((self.hits.view()[n] - self.hits.view()[s0]) / denom) if denom else 0.0
-        return last[0] if last[1] >= s0 and share >= share_needed else None
+        return last[0] if last[1] >= s0 and (share >= share_needed or last[1] == n - 1) else None
 
 
 class _ConditionMasks:
@@ -250,10 +251,10 @@ class Monitor:
         self.d_loss_reduction = Reduction(d_loss_reduction)
         self._overrides = {name: role for role, name in (columns or {}).items()}
         _check_roles(self._overrides)
-        n_plan = planned_steps or 0
-        self._live = [_LiveRule(r, max(r.persistence.warmup_steps, round(r.persistence.warmup_fraction * n_plan)))
-                      for r in self.rules.values() if not r.on_samples]
-        self._context = max((lr.lookback for lr in self._live), default=1)
+        # built at the first evaluation, when the rows so far tell how many steps lie between two rows
+        self._live: list[_LiveRule] = []
+        self._context = 1
+        self._interval: float | None = None
         self._steps = Column(np.int64, fill=0)
         self._values: dict[str, Column] = {}
         self._nonfinite: dict[str, Column] = {}
@@ -335,13 +336,28 @@ class Monitor:
 
     # -- evaluation --------------------------------------------------------------
 
+    def _build_rules(self, n: int) -> None:
+        """Live rules with windows and persistence in rows, from the step interval of the first rows.
+
+        The offline engine takes the median interval of the whole log; a log
+        written every k steps gives both the same k.
+        """
+        self._interval = step_interval(self._steps.view(0, n))
+        n_plan = self.planned_steps or 0
+        self._live = [_LiveRule(r, max(rows_for(r.persistence.warmup_steps, self._interval, 0),
+                                       round(r.persistence.warmup_fraction * n_plan / self._interval)), self._interval)
+                      for r in self.rules.values() if not r.on_samples]
+        self._context = max((lr.lookback for lr in self._live), default=1)
+
     def _evaluate(self) -> MonitorState:
         n = self._steps.n
+        if self._interval is None:
+            self._build_rules(n)
         first = self._evaluated
         k = n - first
         window = self._window(first, n)
         present = {s for s in (*self._logged, *DERIVED_SERIES) if self._has(s)}
-        masks = _ConditionMasks(SignalCache(window), present, k)
+        masks = _ConditionMasks(SignalCache(window, interval=self._interval), present, k)
         for live in self._live:
             live.extend(masks, first, k)
         self._count_signs(first, n)
@@ -402,7 +418,7 @@ class Monitor:
     def _judge(self, n: int, present: set[str]) -> MonitorState:
         steps = self._steps.view(0, n)
         family, reason = self._current_family()
-        s0 = settle_start(n, self.settle)
+        s0 = settle_start_at(steps, self.settle)
         findings: list[Finding] = []
         judged = 0
         for live in self._live:

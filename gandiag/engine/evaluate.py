@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -23,27 +24,87 @@ class SnapshotTable:
 
 @dataclass(frozen=True)
 class Axis:
-    """The rows a rule is judged on: every logged step, or every snapshot."""
+    """The rows a rule is judged on: every logged step, or every snapshot.
+
+    ``interval`` is the usual number of steps between two logged rows
+    (:func:`step_interval`): windows and persistence written in steps are
+    converted to rows with it, so a run logged every step, every 10 steps or
+    once per epoch is judged alike.
+    """
 
     steps: np.ndarray
     settle_start: int  # first row index of the settled window
+    interval: float = 1.0
 
     @property
     def n(self) -> int:
         return int(self.steps.size)
 
 
+#: A rolling window never spans fewer rows than this, however sparse the log.
+MIN_WINDOW_ROWS = 3
+
+
 def settle_start(n: int, settle_fraction: float) -> int:
-    """First row of the settled window: the final ``settle_fraction`` of the rows."""
+    """First row of the settled window of ``n`` evenly logged rows: the final ``settle_fraction`` of them."""
     return int(min(max(n - max(1, int(round(n * settle_fraction))), 0), max(n - 1, 0)))
 
 
-class SignalCache:
-    """Computes each (signal, series, parameters) once per history (great_expectations' metric reuse)."""
+def settle_start_at(steps: np.ndarray, settle_fraction: float) -> int:
+    """First row of the settled window: the rows in the final ``settle_fraction`` of the *steps* covered.
 
-    def __init__(self, history: RunHistory, snapshots: SnapshotTable | None = None):
+    For a log with every step (or every k-th) this is :func:`settle_start`;
+    for an excerpt (the first ten lines, ``...``, the last five) it is the
+    rows at the end of the run, however few, not the last quarter of the rows.
+    """
+    steps = np.asarray(steps)
+    n = int(steps.size)
+    if n < 2:
+        return 0
+    cut = float(steps[-1]) - settle_fraction * float(steps[-1] - steps[0])
+    return int(min(np.searchsorted(steps, cut - 1e-9, side="left"), n - 1))
+
+
+def step_interval(steps: np.ndarray) -> float:
+    """The usual number of steps between logged rows: the median gap (1 for fewer than two rows)."""
+    steps = np.asarray(steps, dtype=float)
+    if steps.size < 2:
+        return 1.0
+    gaps = np.diff(steps)
+    gaps = gaps[gaps > 0]
+    return float(max(1.0, np.median(gaps))) if gaps.size else 1.0
+
+
+def rows_for(steps: int | None, interval: float, minimum: int = 1) -> int:
+    """A length given in steps, in rows of a log with this ``interval`` (at least ``minimum``)."""
+    if not steps:
+        return 0 if minimum == 0 else minimum
+    return max(minimum, int(math.ceil(steps / interval - 1e-9)))
+
+
+def scaled_params(params: Mapping[str, object], interval: float) -> dict[str, object]:
+    """A signal's windows (given in steps) in rows of a log with this ``interval``."""
+    out = dict(params)
+    if interval <= 1.0:
+        return out
+    for key in ("window", "long_window", "smooth"):
+        v = out.get(key)
+        if isinstance(v, int) and v > 0:
+            out[key] = rows_for(v, interval, MIN_WINDOW_ROWS)
+    return out
+
+
+class SignalCache:
+    """Computes each (signal, series, parameters) once per history (great_expectations' metric reuse).
+
+    Windows in a condition's parameters are steps; ``interval`` (steps per
+    logged row) turns them into rows.
+    """
+
+    def __init__(self, history: RunHistory, snapshots: SnapshotTable | None = None, interval: float = 1.0):
         self.history = history
         self.snapshots = snapshots
+        self.interval = interval
         self._cache: dict[tuple, np.ndarray] = {}
 
     def values(self, cond: Condition, series: str) -> np.ndarray:
@@ -55,7 +116,7 @@ class SignalCache:
         return hit
 
     def _compute(self, cond: Condition, series: str) -> np.ndarray:
-        p = dict(cond.params)
+        p = scaled_params(dict(cond.params), self.interval)
         if cond.signal is Signal.SNAPSHOT:
             return np.asarray(self.snapshots.stats[series], dtype=float)
         if cond.signal is Signal.NONFINITE:
@@ -148,11 +209,15 @@ def evaluate_rule(
         valid &= cvalid
         per_cond.append((cond, chosen[0], chosen[1]))
     p = rule.persistence
-    warm = max(p.warmup_steps, int(round(p.warmup_fraction * n)))
+    if rule.on_samples:
+        warm, for_rows, gap = int(round(p.warmup_fraction * n)), p.for_snapshots, p.max_gap
+    else:
+        warm = max(rows_for(p.warmup_steps, axis.interval, 0), int(round(p.warmup_fraction * n)))
+        for_rows = rows_for(p.for_steps, axis.interval)
+        gap = rows_for(p.max_gap, axis.interval) if p.max_gap else None
     if warm:
         mask[: min(warm, n)] = False
-    for_rows = p.for_snapshots if rule.on_samples else p.for_steps
-    eps = persistence.episodes(mask, for_steps=for_rows, max_gap=p.max_gap)
+    eps = persistence.episodes(mask, for_steps=for_rows, max_gap=gap)
     if eps.shape[0] == 0:
         return []
     s0 = axis.settle_start
@@ -164,7 +229,9 @@ def evaluate_rule(
         active_idx = 0  # any episode makes the rule active (e.g. non-finite losses): onset at the first
         active = True
     else:
-        active = bool(last[1] >= s0 and share >= p.settle_share)
+        # active: it holds through enough of the settled window, or it is still going at the last row
+        # (an episode that reaches the end of the run has not been recovered from)
+        active = bool(last[1] >= s0 and (share >= p.settle_share or last[1] == n - 1))
         active_idx = eps.shape[0] - 1
     findings = []
     for i, (start, end) in enumerate(eps):

@@ -95,9 +95,21 @@ def test_declared_loss_family_skips_bce_rules():
 
 
 def test_too_short_is_inconclusive():
-    s = {k: v[:12] for k, v in synthetic_stable().items()}
+    s = {k: v[:8] for k, v in synthetic_stable().items()}
     d = gandiag.analyze(RunHistory.from_arrays(**s))
     assert d.verdict is Verdict.INCONCLUSIVE and "too short" in d.reason
+
+
+def test_an_episode_that_reaches_the_last_row_is_active_not_recovered():
+    # accuracy pinned over the last 60 of 400 steps: too little of the settled window to have
+    # decided the verdict under the old reading, but the run has not recovered from it
+    s = synthetic_stable(400)
+    s["d_acc_real"][340:] = 1.0
+    s["d_acc_fake"][340:] = 1.0
+    d = gandiag.analyze(RunHistory.from_arrays(**s))
+    gd102 = [f for f in d.findings if f.rule == "GD102"]
+    assert gd102 and gd102[-1].status is Status.ACTIVE
+    assert "recovered" not in gd102[-1].message
 
 
 def test_sum_reduction_halves_combined_d_loss():
@@ -126,9 +138,10 @@ def test_select_limits_the_rules_run():
 
 
 def test_settle_fraction_changes_what_is_judged():
+    # a collapse from step 250 to 420 of 450: most of the final quarter, a third of the whole run
     s = synthetic_stable()
-    s["d_loss_real"][300:] = 0.0005
-    s["d_loss_fake"][300:] = 0.0008
+    s["d_loss_real"][250:420] = 0.0005
+    s["d_loss_fake"][250:420] = 0.0008
     h = RunHistory.from_arrays(**s)
     assert gandiag.analyze(h, settle_fraction=0.25).verdict is Verdict.NON_CONVERGED
     assert gandiag.analyze(h, settle_fraction=1.0).verdict is Verdict.STABLE

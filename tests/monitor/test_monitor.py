@@ -116,9 +116,9 @@ def test_evaluation_window_does_not_grow_with_the_run(histories, monkeypatch):
     sizes = []
     real = mod.SignalCache
 
-    def spy(history, *a):
+    def spy(history, *a, **kw):
         sizes.append(len(history))
-        return real(history, *a)
+        return real(history, *a, **kw)
 
     monkeypatch.setattr(mod, "SignalCache", spy)
     monitor, _ = replay(histories["digits-stable-s0"])
