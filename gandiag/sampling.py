@@ -92,15 +92,24 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
         stats["reach_ratio"] = _ratio(stats["reach"], stats["reach_ref"])
         stats["ndb_excess"] = float(stats["ndb"] - stats["ndb_ref"]) if np.isfinite(stats["ndb"]) and np.isfinite(stats["ndb_ref"]) else float("nan")
         rows.append({"step": int(step), **stats})
+    from .signals.diversity import MIN_SAMPLES, SMALL_SAMPLES
+
     if any(r.get("insufficient") == 1.0 for r in rows):
         n = min(int(r["n_fake"]) for r in rows)
         notes.append(f"insufficient samples: snapshots of {n} samples are too small for diversity statistics "
-                     "(need at least 200); sample rules did not fire on them")
+                     f"(need at least {MIN_SAMPLES}); sample rules did not judge them")
+    used = [int(r["n_used"]) for r in rows if np.isfinite(r.get("n_used", np.nan)) and r.get("insufficient") != 1.0]
     if real is None:
         notes.append("no real reference (real.npz or --real): only reference-free sample measures were used, "
                      "so the sample evidence is weaker")
     elif any(r.get("insufficient_reference") == 1.0 for r in rows):
-        notes.append("the real reference is too small for coverage/density (need at least 400 samples)")
+        notes.append(f"the real reference holds {len(real)} samples, too few for the statistics that compare with "
+                     f"it (need at least {2 * MIN_SAMPLES}): only reference-free measures were used")
+    elif used and min(used) < SMALL_SAMPLES:
+        why = "the snapshots" if min(int(r["n_fake"]) for r in rows) < SMALL_SAMPLES else "the reference's halves"
+        notes.append(f"small samples: statistics compare {min(used)} generated with {min(used)} real samples "
+                     f"(limited by {why}); each is judged against its real-vs-real value at that size, but it is "
+                     f"noisier than at {SMALL_SAMPLES} or more")
     steps = np.array([r["step"] for r in rows], dtype=np.int64)
     keys = [k for k in rows[0] if k != "step"] if rows else []
     stats = {k: np.array([float(r[k]) for r in rows]) for k in keys}

@@ -52,11 +52,18 @@ def test_verdict_from_samples_with_healthy_losses(tmp_path, case, expected, rule
     assert gandiag.analyze(healthy_losses()).verdict is Verdict.STABLE
 
 
-def test_small_snapshots_are_noted_not_judged(tmp_path):
-    samples, real = write_run(tmp_path, lambda rng: ring(100, np.array([3]), rng))
+def test_tiny_snapshots_are_noted_not_judged(tmp_path):
+    samples, real = write_run(tmp_path, lambda rng: ring(30, np.array([3]), rng))
     d = gandiag.analyze(healthy_losses(), samples=samples, real=real)
     assert d.verdict is Verdict.STABLE
     assert any("insufficient samples" in w for w in d.warnings)
+
+
+def test_a_tutorial_sized_snapshot_of_one_mode_is_judged_and_says_it_is_small(tmp_path):
+    samples, real = write_run(tmp_path, lambda rng: ring(100, np.array([3]), rng))
+    d = gandiag.analyze(healthy_losses(), samples=samples, real=real)
+    assert d.verdict is Verdict.MODE_COLLAPSE
+    assert any(w.startswith("small samples: statistics compare 100") for w in d.warnings)
 
 
 def test_without_reference_the_verdict_says_it_is_weaker(tmp_path):

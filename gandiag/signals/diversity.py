@@ -33,8 +33,12 @@ import numpy as np
 
 from ..errors import InputError
 
-#: Below this many samples a snapshot is reported as ``insufficient``.
-MIN_SAMPLES = 200
+#: Below this many samples a snapshot is reported as ``insufficient`` (the same bound holds for each half of
+#: the reference). Statistics are compared with their real-vs-real value at the same size, so a snapshot of
+#: 100 (the tutorial's 10x10 grid) or a reference of 174 (sklearn's eights) is judged; below
+#: SMALL_SAMPLES the report says the statistics are noisy.
+MIN_SAMPLES = 50
+SMALL_SAMPLES = 200
 #: Neighbourhood size of the k-NN balls.
 DEFAULT_K = 5
 #: Snapshot statistics use at most this many samples per set (seeded subsample).
@@ -561,8 +565,8 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
         reference's split, balls, bins and real-vs-real values across the
         snapshots of a run. Recomputed when the sample size differs.
     min_samples : int
-        Snapshots with fewer finite samples (default 200; the tutorial's
-        10x10 grids hold 100) get ``insufficient = 1.0`` and NaN statistics.
+        Snapshots with fewer finite samples (default 50) get
+        ``insufficient = 1.0`` and NaN statistics.
         A reference with fewer than ``2 * min_samples`` samples gets
         ``insufficient_reference = 1.0``: the reference-free values are
         still computed.

@@ -230,13 +230,19 @@ def test_snapshot_signals_is_deterministic():
 
 
 def test_too_few_samples_are_insufficient_not_measured():
-    s = snapshot_signals(ring_of_8(100, seed=9), REAL)  # a tutorial grid holds 100
-    assert s["insufficient"] == 1.0 and s["n_fake"] == 100
+    s = snapshot_signals(ring_of_8(40, seed=9), REAL)
+    assert s["insufficient"] == 1.0 and s["n_fake"] == 40
     assert math.isnan(s["coverage"]) and math.isnan(s["dup_share"])
 
 
+def test_a_tutorial_grid_of_100_is_measured_against_real_at_the_same_size():
+    s = snapshot_signals(ring_of_8(100, seed=9), REAL)  # a tutorial grid holds 100
+    assert s["insufficient"] == 0.0 and s["n_used"] == 100
+    assert 0.8 < s["near"] / s["near_ref"] and 0.8 < s["reach"] / s["reach_ref"]
+
+
 def test_small_reference_keeps_reference_free_values():
-    s = snapshot_signals(ring_of_8(500, seed=9), REAL[:300])
+    s = snapshot_signals(ring_of_8(500, seed=9), REAL[:80])
     assert s["insufficient_reference"] == 1.0 and math.isnan(s["coverage"])
     assert not math.isnan(s["mpd"])
 
