@@ -9,8 +9,9 @@ that holds decides:
    generated samples, in at least 80% of the logged rows) -> ``non_converged``.
    This is the only test that reads the losses, as the definition says;
 3. one output for every input (the samples' mean pairwise distance is at most
-   a fifth of the real data's, or most samples have a near-duplicate) ->
-   ``mode_collapse``, whatever the samples look like;
+   a fifth of the real data's, or nearly all samples -- 90% -- have a
+   near-duplicate, closer than a fifth of real samples' median
+   nearest-neighbour distance) -> ``mode_collapse``, whatever they look like;
 4. samples that do not resemble the data (fewer than half are *good*) ->
    ``non_converged``;
 5. good samples of only part of the data (at most 60% of the modes, classes
@@ -56,8 +57,8 @@ D_WON_ACC = 0.99  # ... and accuracy at least this on both halves ...
 D_WON_SHARE = 0.8  # ... in at least this share of the settled window's logged rows
 D_WON_GAP = 9  # the winning streak's onset: dips of up to this many logged rows do not break it
 ONE_OUTPUT_SPREAD = 0.2  # mean pairwise distance of all samples / real data's, at or below
-ONE_OUTPUT_DUPLICATES = 0.5  # share of samples with a near-duplicate, above
-DUPLICATE_QUANTILE = 0.01  # near-duplicate: closer than this quantile of real nearest-neighbour distances
+ONE_OUTPUT_DUPLICATES = 0.9  # share of samples with a near-duplicate, at least: (nearly) all of them repeat
+DUPLICATE_FRACTION = 0.2  # near-duplicate: closer than this fraction of real samples' median NN distance
 MIN_QUALITY = 0.5  # share of good samples below this: the samples do not resemble the data
 MODE_MIN_SHARE = 0.2  # a mode / class / segment is covered with >= 1/5 of its expected share
 MAX_COVERED_FOR_COLLAPSE = 0.6  # covered share of modes at or below this: good samples of part of the data
@@ -324,9 +325,14 @@ def truth(name: str) -> Truth:
 
 @lru_cache(maxsize=64)
 def _duplicate_distance(name: str, n: int) -> float:
-    """Near-duplicate distance at sample size ``n``: the 1% quantile of real nearest-neighbour distances."""
+    """Near-duplicate distance at sample size ``n``: a fifth of the median NN distance among n real samples.
+
+    Five times closer than real samples usually are: an image repeated (with the small variations a
+    generator adds) qualifies for nearly all samples, while a thin 2-D curve traced by a 1-D latent
+    leaves about a third of its points without such a twin (measured on the corpus's latent1 runs).
+    """
     r = _subsample(_flat(truth(name).real), max(n, 2), seed=3)
-    return float(np.quantile(_loo_nn(r), DUPLICATE_QUANTILE))
+    return float(DUPLICATE_FRACTION * np.median(_loo_nn(r)))
 
 
 def judge_snapshot(samples: np.ndarray, dataset: str) -> tuple[str, int, dict[str, float]]:
@@ -350,7 +356,7 @@ def judge_snapshot(samples: np.ndarray, dataset: str) -> tuple[str, int, dict[st
     covered = counts >= np.maximum(1.0, MODE_MIN_SHARE * t.expected * n_good) if n_good else np.zeros(t.n_modes, bool)
     metrics["covered"] = covered_share = float(covered.mean())
     metrics["good_spread"] = good_spread = (_mean_pairwise(x[good]) / t.real_spread) if n_good > 1 else 0.0
-    if spread <= ONE_OUTPUT_SPREAD or dups > ONE_OUTPUT_DUPLICATES:
+    if spread <= ONE_OUTPUT_SPREAD or dups >= ONE_OUTPUT_DUPLICATES:
         return COLLAPSE, 3, metrics
     if quality < MIN_QUALITY:
         return NONCONV, 4, metrics
