@@ -1,10 +1,41 @@
 """Every user-facing failure is a :class:`GandiagError`.
 
-The CLI turns one into a single line (``error: WHAT (WHERE). HINT``) and exit
-code 2; nothing else reaches the user as a traceback.
+The CLI turns one into a single line (``error: WHERE: WHAT. HINT.``) and exit
+code 2; nothing else reaches the user as a traceback. The line is at most
+:data:`MAX_LINE` characters whatever the input held: values quoted from a file
+are clipped, control characters are shown escaped (a log cannot move the
+cursor or colour the terminal through an error message), and a long path is
+shortened in the middle.
 """
 
 from __future__ import annotations
+
+#: the longest ``error: ...`` line the CLI prints (the "error: " prefix included)
+MAX_LINE = 300
+_PREFIX = len("error: ")
+_MAX_WHERE = 120
+_MAX_HINT = 160
+_MIN_MESSAGE = 80
+
+
+def printable(text: object) -> str:
+    """``text`` on one line: whitespace runs folded to one space, other control characters escaped."""
+    s = " ".join(str(text).split())
+    if s.isprintable():
+        return s
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in s)
+
+
+def clip(text: str, limit: int, *, middle: bool = False) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis (at the end, or in the middle for paths)."""
+    if len(text) <= limit:
+        return text
+    if limit < 2:
+        return text[:limit]
+    if middle:
+        head = (limit - 1) // 2
+        return text[:head] + "…" + text[len(text) - (limit - 1 - head):]
+    return text[: limit - 1] + "…"
 
 
 class GandiagError(Exception):
@@ -29,14 +60,26 @@ class GandiagError(Exception):
         self.hint = hint
 
     def one_line(self) -> str:
-        text = self.message.rstrip(".")
-        if self.where:
-            text = f"{self.where}: {text}"
-        if self.hint:
-            text = f"{text}. {self.hint.rstrip('.')}."
-        else:
-            text += "."
-        return " ".join(text.split())
+        """``WHERE: WHAT. HINT.`` on one line of at most ``MAX_LINE - len('error: ')`` characters.
+
+        The place and the hint are kept whole when they fit (the message is
+        shortened first, down to :data:`_MIN_MESSAGE` characters), then the
+        hint and the place are shortened too.
+        """
+        budget = MAX_LINE - _PREFIX
+        where = printable(self.where) if self.where else ""
+        hint = printable(self.hint).rstrip(".") if self.hint else ""
+        message = printable(self.message).rstrip(".")
+        extra = (2 if where else 0) + (3 if hint else 1)  # ": " and ". " + "."
+        w, h = min(len(where), _MAX_WHERE), min(len(hint), _MAX_HINT)
+        m = min(len(message), max(_MIN_MESSAGE, budget - extra - w - h))
+        if m + w + h + extra > budget:  # a long message needs its minimum: shorten the hint, then the place
+            h = min(h, max(40, budget - extra - m - w))
+            w = min(w, budget - extra - m - h)
+        where, hint, message = clip(where, w, middle=True), clip(hint, h), clip(message, m)
+        text = f"{where}: {message}" if where else message
+        text = f"{text}. {hint}." if hint else f"{text}."
+        return clip(text, budget)
 
     def __str__(self) -> str:  # pragma: no cover - exercised through one_line
         return self.one_line()
@@ -44,6 +87,10 @@ class GandiagError(Exception):
 
 class InputError(GandiagError):
     """A training log or sample file that cannot be read as asked."""
+
+
+class LimitError(InputError):
+    """An input exceeds one of the documented read limits (:mod:`gandiag.limits`)."""
 
 
 class RuleError(GandiagError):
@@ -60,5 +107,17 @@ class UsageError(GandiagError):
     """Options that contradict each other or name something unknown."""
 
 
+class OutputError(GandiagError):
+    """An output folder or file that cannot be created or written."""
+
+
+class RunLockedError(UsageError):
+    """Another process is logging to the same run folder."""
+
+
 class MissingExtraError(GandiagError):
     """An optional dependency (TensorFlow, matplotlib, dask) is not installed."""
+
+
+class UnexpectedError(GandiagError):
+    """One run failed in a way gandiag did not foresee (a bug): reported for that run, the others go on."""
