@@ -189,6 +189,12 @@ class RunHistory:
         return build_history(raw)
 
 
+def _outside_unit_range(values: np.ndarray) -> int:
+    """How many finite values lie outside [0, 1] (an accuracy or probability cannot)."""
+    finite = values[np.isfinite(values)]
+    return int(np.count_nonzero((finite < 0.0) | (finite > 1.0)))
+
+
 def _looks_like_percent(values: np.ndarray) -> bool:
     finite = values[np.isfinite(values)]
     return finite.size > 0 and float(finite.max()) > 1.5 and float(finite.min()) >= 0.0 and float(finite.max()) <= 100.0
@@ -205,6 +211,7 @@ def build_history(
     - names go through the alias table (``overrides`` first);
     - without a step column, rows are numbered 1..n;
     - accuracies given in percent (any value above 1.5) are divided by 100;
+      accuracies or probabilities still outside [0, 1] are kept with a warning;
     - unsorted steps are sorted and rows that share a step are merged (the
       last logged value wins), with a warning;
     - a run needs at least one loss series with a finite value.
@@ -247,6 +254,11 @@ def build_history(
         if role in ACC_ROLES or role in PROB_ROLES:
             if name in raw.percent_names or (role in ACC_ROLES and _looks_like_percent(col)):
                 col = col / 100.0
+            out_of_range = _outside_unit_range(col)
+            if out_of_range:
+                warnings.append(f"column '{name}' ({role.value}) has {out_of_range} value(s) outside 0-100% "
+                                f"(from {np.nanmin(col[np.isfinite(col)]):.3g} to {np.nanmax(col[np.isfinite(col)]):.3g}): "
+                                "not an accuracy or probability; check the log or map another column with --column")
         values[role.value] = col
         nonfinite[role.value] = nf
     epoch = None

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..errors import InputError, UsageError
 from ..history import RawTable, Reduction, RunHistory, build_history
+from ._bytes import check_input_path, read_head
 
 #: input format name -> module (imported only when used).
 READER_MODULES: Mapping[str, str] = {
@@ -48,19 +49,8 @@ def _reader(fmt: str):
 
 
 def _read_head(path: Path) -> bytes:
-    if path.is_dir():
-        return b""
-    with open(path, "rb") as fh:
-        head = fh.read(HEAD_BYTES)
-    if path.suffix == ".gz" or head[:2] == b"\x1f\x8b":
-        import gzip
-
-        try:
-            with gzip.open(path, "rb") as fh:
-                head = fh.read(HEAD_BYTES)
-        except (OSError, EOFError):
-            pass
-    return head
+    """The first bytes (decompressed when gzip) of a regular file; b"" for a folder."""
+    return read_head(path, HEAD_BYTES)
 
 
 def sniff_format(path: str | Path) -> str:
@@ -88,8 +78,7 @@ def read_raw(path: str | Path, *, input_format: str | None = None, **options) ->
     """Read a log with the right reader, without mapping names to roles."""
     p = Path(path)
     if str(path) != "-":
-        if not p.exists():
-            raise InputError("file not found", where=str(path), hint="Check the path")
+        check_input_path(p)  # missing, unreadable, or a FIFO/device: a clear error before any open
     fmt = input_format or ("csv" if str(path) == "-" else sniff_format(p))
     return _reader(fmt).read(p if str(path) != "-" else "-", **options)
 
@@ -129,6 +118,9 @@ def find_history_in(folder: Path) -> Path:
             return folder / name
     if any(folder.glob("events.out.tfevents.*")) or any(folder.glob("*/events.out.tfevents.*")):
         return folder
+    for name in HISTORY_FILENAMES:  # a history that is not a regular file (a FIFO): its read says so
+        if (folder / name).exists():
+            return folder / name
     raise InputError(
         "folder holds no training history",
         where=str(folder),
@@ -146,12 +138,17 @@ def discover_runs(path: str | Path) -> list[Path]:
         return [p]
     if not p.exists():
         raise InputError("file or folder not found", where=str(path), hint="Check the path")
-    if p.is_file():
-        return [p]
+    if not p.is_dir():
+        return [p]  # a file, or a FIFO/device whose read refuses it with a clear error
     try:
-        return [find_history_in(p)]
+        own = find_history_in(p)
     except InputError:
-        pass
+        own = None
+    # A folder is one TensorBoard run when event files sit in it, or only in its sub-folders (Keras's
+    # train/ and validation/); a folder of runs where one run is a TensorBoard run is searched run by run.
+    if own is not None and (own != p or any(p.glob("events.out.tfevents.*"))
+                            or not any(next(p.rglob(name), None) for name in HISTORY_FILENAMES)):
+        return [own]
     found: list[Path] = []
     for folder in sorted({q.parent for name in HISTORY_FILENAMES for q in p.rglob(name)}):
         found.append(find_history_in(folder))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ._bytes import read_log_bytes
+from ..errors import InputError, LimitError
+from ._bytes import open_log
 from ..history import RawTable, Reduction
 from ..roles import Role, resolve_role
 
@@ -63,22 +63,31 @@ def _separator(header: str) -> str | None:
 
 
 def read(path, **_options) -> RawTable:
-    """Read a CSV history into a :class:`RawTable` (names as found)."""
+    """Read a CSV history into a :class:`RawTable` (names as found), streaming under the read limits."""
+    with open_log(path) as stream:
+        return _read_stream(stream)
+
+
+def _read_stream(stream) -> RawTable:
+    import warnings as _warnings
+
     import pandas as pd
 
-    where = "<stdin>" if str(path) == "-" else str(path)
-    data = read_log_bytes(path)
-    if not data.strip():
+    where = stream.where
+    limits = stream.limits
+    head = stream.head(8192)
+    if not head.strip() and not stream.head(len(head) + 1)[len(head):]:
         raise InputError("empty file", where=where, hint="The run wrote nothing yet; check the path or wait for the first step")
-    if b"\x00" in data[:4096]:
+    if b"\x00" in head[:4096]:
         raise InputError("binary data, not a CSV text file", where=where,
                          hint="Give the history CSV, a console log, JSONL or a TensorBoard folder")
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+    if head.startswith(b"\xef\xbb\xbf"):
+        stream.skip(3)
+        head = head[3:]
     try:
-        text_head = data[:8192].decode("utf-8")
+        text_head = head.decode("utf-8")
     except UnicodeDecodeError:
-        text_head = data[:8192].decode("latin-1")
+        text_head = head.decode("latin-1")
     first_line = text_head.splitlines()[0] if text_head.splitlines() else ""
     sep = _separator(first_line)
     if sep is None:
@@ -86,32 +95,33 @@ def read(path, **_options) -> RawTable:
                          hint="A CSV history starts with a header such as step,d_loss,g_loss")
     header = [c.strip().strip('"') for c in first_line.split(sep)]
 
-    warnings: list[str] = []
     # A killed run can leave its last line half-written (fewer fields than the
-    # header). Drop it with a warning; every complete row is kept.
-    end = len(data)
-    while end and data[end - 1] in b"\r\n":
-        end -= 1
-    cut = data.rfind(b"\n", 0, end)
-    last = data[cut + 1 : end]
-    if cut >= 0 and last.count(sep.encode()) < len(header) - 1:
-        data = data[: cut + 1]
-        warnings.append(f"the last line was incomplete (a run killed mid-write?) and was dropped: {last[:60].decode('utf-8', 'replace')!r}")
+    # header): the stream holds the last line back and drops it with a warning.
+    stream.hold_last_line(sep.encode(), len(header))
+    counted = _RowLimit(stream, len(header))
     try:
-        df = pd.read_csv(
-            io.BytesIO(data), sep=sep, engine="c",
-            # 'nan' is NOT a missing marker: a logged NaN is evidence of divergence,
-            # an empty field is a metric not logged on that row (sparse logs).
-            na_values=["", "NA", "N/A", "null", "None", "<NA>"], keep_default_na=False,
-            encoding="utf-8", encoding_errors="replace", on_bad_lines="error",
-        )
+        with _warnings.catch_warnings():
+            # pandas takes a first row with one field more than the header as an index column
+            # (and drops data with index_col=False): a malformed file, not a history.
+            _warnings.simplefilter("error", pd.errors.ParserWarning)
+            df = pd.read_csv(
+                io.BufferedReader(counted, buffer_size=1 << 18), sep=sep, engine="c", index_col=False,
+                # 'nan' is NOT a missing marker: a logged NaN is evidence of divergence,
+                # an empty field is a metric not logged on that row (sparse logs).
+                na_values=["", "NA", "N/A", "null", "None", "<NA>"], keep_default_na=False,
+                encoding="utf-8", encoding_errors="replace", on_bad_lines="error",
+            )
     except pd.errors.EmptyDataError:
         raise InputError("empty file", where=where, hint="Check the path") from None
+    except pd.errors.ParserWarning:
+        raise InputError("malformed CSV (the rows have more fields than the header)", where=where,
+                         hint="Every row needs as many fields as the header; fix the header or the rows") from None
     except pd.errors.ParserError as exc:
-        raise InputError(f"malformed CSV ({str(exc).strip().splitlines()[-1]})", where=where,
+        raise InputError(f"malformed CSV ({str(exc).strip().splitlines()[-1][:120]})", where=where,
                          hint="Every row needs as many fields as the header; fix or remove the bad line") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", where=where, hint="Save the log as UTF-8") from None
+    warnings: list[str] = list(stream.warnings)
     if df.shape[0] == 0:
         raise InputError("the file has a header but no data rows", where=where,
                          hint="The run logged no step yet; wait for it or check the path")
@@ -173,10 +183,41 @@ def _coerce(col, name: str, role, where: str):
             return None, None
         i = int(np.flatnonzero(bad)[0])
         raise InputError(
-            f"column '{name}' has a non-numeric value {str(col.iloc[i])!r} at line {i + 2}",
+            f"column '{_short(name)}' has a non-numeric value {_short(str(col.iloc[i]))!r} at line {i + 2}",
             where=where, hint="Loss and accuracy columns must hold numbers (nan/inf are allowed)",
         )
     for word, val in (("inf", np.inf), ("+inf", np.inf), ("infinity", np.inf), ("-inf", -np.inf), ("-infinity", -np.inf)):
         values[(lower == word).fillna(False).to_numpy()] = val
     nf = words | np.isinf(values)
     return values, nf
+
+
+def _short(text: str, n: int = 40) -> str:
+    """A value quoted in a message: at most ``n`` characters."""
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class _RowLimit(io.RawIOBase):
+    """Passes a stream's bytes to pandas; stops past ``max_rows`` lines, or ``max_cells`` numbers (rows x columns)."""
+
+    def __init__(self, stream, n_fields: int):
+        super().__init__()
+        self.stream = stream
+        limits = stream.limits
+        self.max_rows = min(limits.max_rows, max(1, limits.max_cells // max(1, n_fields)))
+        self.lines = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.stream.readinto(buffer)
+        if n:
+            self.lines += bytes(memoryview(buffer)[:n]).count(b"\n")
+            if self.lines > self.max_rows + 1:
+                limits = self.stream.limits
+                field = "max_rows" if self.max_rows == limits.max_rows else "max_cells"
+                what = f"more than {self.max_rows:,} rows" + ("" if field == "max_rows" else
+                                                             f" of this many columns ({limits.max_cells:,} numbers)")
+                raise LimitError(what, where=self.stream.where, hint=limits.raise_hint(field))
+        return n

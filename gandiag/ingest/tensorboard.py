@@ -24,18 +24,24 @@ the per-epoch ones dropped (noted).
 
 Steps: the event step; a run logged from step 0 is shifted by one (gandiag
 counts completed generator updates from 1) and the shift is noted.
+
+Event files are read one record at a time under the read limits
+(:mod:`gandiag.limits`): records longer than ``GANDIAG_MAX_LINE`` (image
+summaries) are skipped unread, and the bytes, tags and values kept are bounded.
 """
 
 from __future__ import annotations
 
-import math
 import struct
+from array import array
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, LimitError
 from ..history import RawTable
+from ..limits import current_limits
+from ._bytes import open_binary
 from ..roles import METRIC_ROLES, resolve_role
 from .labels import shorten
 from . import tfrecord
@@ -211,63 +217,64 @@ def read(path: Path | str, **options) -> RawTable:
     root = path if path.is_dir() else path.parent
     runs = {f.parent.relative_to(root).as_posix() if f.parent != root else "" for f in files}
     warnings: list[str] = []
-    values: dict[str, dict[int, float]] = {}
-    bad_crc = duplicates = 0
+    limits = current_limits()
+    values: dict[str, tuple[array, array]] = {}  # tag -> (steps, values) in the order logged
+    counts = {"bad_crc": 0, "cells": 0, "bytes": 0, "large": 0}
     for f in files:
-        try:
-            buf = f.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read the event file ({exc.strerror})", where=str(f), hint="Check the path") from None
-        framing = tfrecord.split_records(buf)
-        if framing.problem and not framing.records and not framing.truncated:
-            raise InputError(f"not a TensorBoard event file ({framing.problem} at byte {framing.problem_offset})",
-                             where=str(f), hint="Give the run's log folder, or pick another reader with --input-format")
-        if framing.problem:
-            warnings.append(f"{f}: {framing.problem} at byte {framing.problem_offset}; "
-                            f"{'it was dropped' if framing.truncated else 'the rest of the file was not read'}")
         run = f.parent.relative_to(root).as_posix() if f.parent != root else ""
-        parsed = []
-        for record in framing.records:
+        fh = open_binary(f, what="event file")
+        with fh:
+            stream = tfrecord.RecordStream(fh, max_record=limits.max_line,
+                                           max_bytes=limits.max_bytes - counts["bytes"])
             try:
-                step, scalars = parse_event(record.data)
-            except (Malformed, UnicodeDecodeError, struct.error, OverflowError, ValueError):
-                step, scalars = None, None
-            parsed.append((record, step, scalars))
-        check = [r for r, _, s in parsed if s is None or s]
-        ok = dict(zip((id(r) for r in check), tfrecord.data_crc_ok(check)))
-        for record, step, scalars in parsed:
-            if scalars is not None and not scalars:
-                continue
-            if not ok[id(record)]:
-                bad_crc += 1
-                continue
-            if scalars is None:
-                continue  # a valid record of a kind this reader does not know
-            for tag, value in scalars:
-                key = f"{run}/{tag}" if run and len(runs) > 1 else tag
-                series = values.setdefault(key, {})
-                duplicates += step in series
-                series[step] = value
+                chunk: list = []
+                for record in stream:
+                    chunk.append(record)
+                    if len(chunk) >= 4096:
+                        _take(chunk, run, runs, values, counts, limits, str(path))
+                        chunk = []
+                _take(chunk, run, runs, values, counts, limits, str(path))
+            except OverflowError:
+                raise LimitError(f"more than {limits.max_bytes:,} bytes of event records", where=str(f),
+                                 hint=limits.raise_hint("max_bytes")) from None
+            except OSError as exc:
+                raise InputError(f"cannot read the event file ({exc.strerror or type(exc).__name__})", where=str(f),
+                                 hint="Check the path") from None
+        counts["bytes"] += stream.bytes_read
+        counts["large"] += stream.skipped_large
+        if stream.problem and not stream.count and not stream.truncated:
+            raise InputError(f"not a TensorBoard event file ({stream.problem} at byte {stream.problem_offset})",
+                             where=str(f), hint="Give the run's log folder, or pick another reader with --input-format")
+        if stream.problem:
+            warnings.append(f"{f}: {stream.problem} at byte {stream.problem_offset}; "
+                            f"{'it was dropped' if stream.truncated else 'the rest of the file was not read'}")
+    bad_crc = counts["bad_crc"]
+    steps_of, values_of, duplicates = _last_per_step(values)
+    values = None  # the merged arrays are what is used from here
     if bad_crc:
         warnings.append(f"{bad_crc} record(s) failed their data checksum and were skipped")
     if duplicates:
         warnings.append(f"{duplicates} value(s) logged twice for the same tag and step: the later one is used")
-    if not values:
+    if not steps_of:
         raise InputError("the event file(s) hold no scalar summaries", where=str(path),
                          hint="Log losses with tf.summary.scalar / SummaryWriter.add_scalar")
     notes: dict[str, object] = {"event_files": [str(f) for f in files]}
-    names = _column_names(list(values), notes)
-    logged_steps = sorted({s for tag in names for s in values[tag]})
-    row = {s: i for i, s in enumerate(logged_steps)}
-    steps = np.array(logged_steps, dtype=float)
+    if counts["large"]:
+        notes["skipped_large_records"] = counts["large"]
+    names = _column_names(list(steps_of), notes)
+    logged = np.unique(np.concatenate([steps_of[tag] for tag in names])) if names else np.zeros(0, np.int64)
+    if logged.size > limits.max_rows:
+        raise LimitError(f"more than {limits.max_rows:,} logged steps", where=str(path),
+                         hint=limits.raise_hint("max_rows"))
+    steps = logged.astype(float)
     columns: dict[str, np.ndarray] = {}
     nonfinite: dict[str, np.ndarray] = {}
     for tag, name in names.items():
         col = np.full(steps.size, np.nan)
+        at = np.searchsorted(logged, steps_of[tag])
+        col[at] = values_of[tag]
         bad = np.zeros(steps.size, dtype=bool)
-        for s, v in values[tag].items():
-            col[row[s]] = v
-            bad[row[s]] = not math.isfinite(v)
+        bad[at] = ~np.isfinite(values_of[tag])
         columns[name] = col
         nonfinite[name] = bad
     notes["original_names"] = {name: tag for tag, name in names.items() if name != tag}
@@ -282,6 +289,54 @@ def read(path: Path | str, **options) -> RawTable:
         notes["print_interval"] = float(np.median(np.diff(steps)))
     return RawTable(columns={"step": steps, **columns}, source=str(path), input_format=FORMAT,
                     nonfinite=nonfinite, warnings=tuple(warnings), notes=notes)
+
+
+def _take(records: list, run: str, runs: set[str], values: dict, counts: dict, limits, where: str) -> None:
+    """Parse a chunk of records, check the data checksums of those that matter, keep their scalars."""
+    parsed = []
+    for record in records:
+        try:
+            step, scalars = parse_event(record.data)
+        except (Malformed, UnicodeDecodeError, struct.error, OverflowError, ValueError):
+            step, scalars = None, None
+        parsed.append((record, step, scalars))
+    check = [r for r, _, s in parsed if s is None or s]
+    ok = dict(zip((id(r) for r in check), tfrecord.data_crc_ok(check)))
+    for record, step, scalars in parsed:
+        if scalars is not None and not scalars:
+            continue
+        if not ok[id(record)]:
+            counts["bad_crc"] += 1
+            continue
+        if scalars is None:
+            continue  # a valid record of a kind this reader does not know
+        for tag, value in scalars:
+            key = f"{run}/{tag}" if run and len(runs) > 1 else tag
+            series = values.get(key)
+            if series is None:
+                if len(values) >= limits.max_labels:
+                    raise LimitError(f"more than {limits.max_labels:,} different tags", where=where,
+                                     hint=limits.raise_hint("max_labels"))
+                series = values[key] = (array("q"), array("d"))
+            series[0].append(step)
+            series[1].append(value)
+        counts["cells"] += len(scalars)
+        if counts["cells"] > limits.max_cells:
+            raise LimitError(f"more than {limits.max_cells:,} scalar values", where=where,
+                             hint=limits.raise_hint("max_cells"))
+
+
+def _last_per_step(values: dict) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """Per tag, the steps in order and the value logged last for each; and how many values were repeats."""
+    steps_of, values_of, duplicates = {}, {}, 0
+    for tag, (steps, vals) in values.items():
+        s = np.frombuffer(steps, dtype=np.int64)
+        v = np.frombuffer(vals, dtype=np.float64)
+        uniq, last_rev = np.unique(s[::-1], return_index=True)
+        duplicates += s.size - uniq.size
+        steps_of[tag] = uniq
+        values_of[tag] = v[::-1][last_rev]
+    return steps_of, values_of, duplicates
 
 
 def sniff(path: Path, head: bytes) -> float:

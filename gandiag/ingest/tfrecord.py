@@ -110,6 +110,67 @@ def split_records(buf: bytes) -> Framing:
     return Framing(records)
 
 
+class RecordStream:
+    """The records of a TFRecord file read one at a time (the file is never held whole).
+
+    Iterating yields :class:`Record` objects; afterwards ``problem``,
+    ``problem_offset`` and ``truncated`` say why reading stopped early, as in
+    :class:`Framing`. A record longer than ``max_record`` bytes (an image
+    summary, or a damaged length) is skipped without being read and counted
+    in ``skipped_large``.
+    """
+
+    def __init__(self, fh, *, max_record: int, max_bytes: int | None = None):
+        self.fh = fh
+        self.max_record = max_record
+        self.max_bytes = max_bytes
+        self.problem: str | None = None
+        self.problem_offset: int | None = None
+        self.truncated = False
+        self.skipped_large = 0
+        self.bytes_read = 0
+        self.count = 0
+
+    def __iter__(self) -> Iterator[Record]:
+        fh, pos = self.fh, 0
+        while True:
+            header = fh.read(12)
+            if not header:
+                return
+            if len(header) < 12:
+                self._stop("the last record is cut (incomplete header)", pos, truncated=True)
+                return
+            (length,) = struct.unpack("<Q", header[:8])
+            (length_crc,) = struct.unpack("<I", header[8:12])
+            if masked(crc32c(header[:8])) != length_crc:
+                self._stop("bad record header (length checksum does not match)", pos)
+                return
+            if length > self.max_record:
+                here = fh.seek(0, 1)
+                end = fh.seek(0, 2)
+                if here + length + 4 > end:
+                    self._stop("the last record is cut (incomplete data)", pos, truncated=True)
+                    return
+                fh.seek(here + length + 4)
+                self.skipped_large += 1
+                pos = here + length + 4
+                continue
+            body = fh.read(length + 4)
+            if len(body) < length + 4:
+                self._stop("the last record is cut (incomplete data)", pos, truncated=True)
+                return
+            self.bytes_read += 12 + length + 4
+            if self.max_bytes is not None and self.bytes_read > self.max_bytes:
+                raise OverflowError(self.bytes_read)
+            (data_crc,) = struct.unpack("<I", body[length:])
+            self.count += 1
+            yield Record(pos, body[:length], data_crc)
+            pos += 12 + length + 4
+
+    def _stop(self, problem: str, offset: int, *, truncated: bool = False) -> None:
+        self.problem, self.problem_offset, self.truncated = problem, offset, truncated
+
+
 def data_crc_ok(records: list[Record]) -> list[bool]:
     """Whether each record's data matches its stored CRC."""
     crcs = crc32c_many([r.data for r in records])
