@@ -27,23 +27,34 @@ Lines that give no metric are skipped and counted by reason with examples;
 around them. Carriage returns keep only the last state of a progress bar, ANSI
 colour codes and backspaces are removed, and a last line without a line end
 is dropped with a warning (it may have been cut while being written).
+
+Reading is streamed line by line under the read limits (:mod:`gandiag.limits`:
+line length, labelled numbers per line, rows) and the rows are kept as columns
+of numbers, not objects, so a million-line log needs tens of megabytes. Lines
+of one log mostly share one shape (the same text with other digits), so each
+shape is parsed once into a *plan* (which layout, which printed numbers go to
+which column) and later lines of that shape only have their numbers read; see
+:class:`_Scan`.
 """
 
 from __future__ import annotations
 
 import codecs
 import re
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from ._bytes import read_log_bytes
-from ..errors import InputError
+from ..errors import InputError, LimitError
 from ..history import RawTable, Reduction
+from ..limits import ReadLimits, current_limits
 from ..roles import INDEX_ROLES, METRIC_ROLES
-from .labels import Labelled, lex
+from ._bytes import iter_lines, open_log
+from .labels import Labelled, TooManyLabels, lex
 
 FORMAT = "console"
 
@@ -125,14 +136,18 @@ _INLINE_SPLIT = re.compile(r"\s+(\.{3,}|…|\[\s*(?:\.{3,}|…)\s*\])(?=\s+>\d+,
 _MAX_EXAMPLES = 5
 _METRICS = frozenset(METRIC_ROLES)
 _TOTALS = {"step": "steps", "epoch": "epochs", "batch": "batches"}
+_LAYOUT_INDEX = {layout.name: i for i, layout in enumerate(LAYOUTS)}
+_KERAS_FIT = _LAYOUT_INDEX["keras-fit"]
 
-
-@dataclass
-class _Record:
-    layout: Layout
-    index: dict[str, int]
-    tokens: list[Labelled]
-    line: int
+#: Shapes of lines remembered (a log has a handful; more only when numbers change width).
+MAX_PLANS = 4096
+# A run of ASCII digits is "free" unless it is glued to a word ("d1", "a2", "Step12"):
+# free digits are the printed numbers, which may change from line to line of one shape.
+_FREE_RUN = re.compile(r"(?<![A-Za-z_0-9])[0-9]+")
+_GLUED_RUN = re.compile(r"(?<=[A-Za-z_])[0-9]+")
+_ZEROS = str.maketrans("0123456789", "0000000000")
+_ZEROS_B = bytes.maketrans(b"0123456789", b"0000000000")
+_GLUED_RUN_B = re.compile(rb"(?<=[A-Za-z_])[0-9]+")
 
 
 def strip_prefix(text: str) -> str:
@@ -156,33 +171,6 @@ def _has_metric(tokens: list[Labelled]) -> bool:
     return any(t.role in _METRICS for t in _metric_tokens(tokens))
 
 
-def _match(text: str) -> _Record | None:
-    """The record a line piece gives, or None when it gives no metric."""
-    for layout in LAYOUTS:
-        pattern = layout.pattern
-        if pattern is None:
-            continue
-        m = pattern.match(text)
-        if m is None:
-            continue
-        tokens = lex(text[m.end():])
-        if _has_metric(tokens):
-            return _Record(layout, {k: int(v) for k, v in m.groupdict().items()}, tokens, 0)
-    tokens = lex(text)
-    if not _has_metric(tokens):
-        return None
-    index: dict[str, int] = {}
-    for t in tokens:
-        if t.role in INDEX_ROLES and t.label and float(t.value).is_integer() and t.value >= 0:
-            key = t.role.value
-            if key not in index:
-                index[key] = int(t.value)
-                if t.second is not None and t.fraction:
-                    index[_TOTALS[key]] = int(t.second)
-    layout = _BY_NAME["labelled" if index else "unindexed"]
-    return _Record(layout, index, [t for t in tokens if t.role not in INDEX_ROLES], 0)
-
-
 def decode(data: bytes) -> str:
     """Bytes to text: UTF-16 with a BOM, else UTF-8 line by line with a Latin-1 fallback."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -202,99 +190,535 @@ def decode(data: bytes) -> str:
     return "\n".join(out)
 
 
-class _Scan:
-    """One pass over the lines: records, skips and elisions."""
+def _decode_line(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
-    def __init__(self) -> None:
-        self.records: list[_Record] = []
+
+def _text_lines(stream) -> Iterator[str] | Iterator[bytes]:
+    """A log's lines, split on ``\n`` only (a ``\r`` is a progress-bar state, handled later), each with its end.
+
+    UTF-16 (with a BOM) comes as text; anything else as bytes, decoded per
+    line as UTF-8 with a Latin-1 fallback: ``decode(data).split("\n")``.
+    """
+    head = stream.head(4)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+        pending = ""
+        while True:
+            chunk = stream.read(1 << 16)
+            final = not chunk
+            pending += decoder.decode(chunk or b"", final=final)
+            *complete, pending = pending.split("\n")
+            yield from (line + "\n" for line in complete)
+            if final:
+                if pending:
+                    yield pending
+                return
+    if head.startswith(codecs.BOM_UTF8):
+        stream.skip(3)
+    yield from iter_lines(stream)  # bytes: decoded line by line by the scan (most lines never need it)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """The columns one record fills: index keys then metric names (the values come from the line)."""
+
+    layout: int
+    index_keys: tuple[str, ...]
+    names: tuple[str, ...]
+    percent: tuple[bool, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """How a line of one shape becomes skips, elisions, headers and records (positions in the line)."""
+
+    items: tuple[tuple, ...]
+
+
+class _Batch:
+    """Lines of one shape whose plan is a single record: kept as text and parsed in bulk with numpy.
+
+    Lines of one shape (the same bytes but for free digits) have the same length and their numbers sit
+    at the same byte offsets, so a batch of them is a 2-D array of bytes and
+    each number a column of it: plain decimals of up to 15 digits are summed
+    digit by digit (exactly ``float()``: an integer below 2**53 divided by a
+    power of ten up to 1e22 is correctly rounded), anything else goes through
+    numpy's string-to-float conversion, which is also exact.
+    """
+
+    SIZE = 4096
+    _PLAIN = re.compile(r"([-+]?)([0-9]*)(?:\.([0-9]*))?\Z")
+
+    def __init__(self, sid: int, width: int, length: int, fields: list[tuple]):
+        self.sid = sid
+        self.reserve = array("d", bytes(8 * width))  # zeros, overwritten when the batch is parsed
+        self.length = length
+        self.fields = fields
+        self.texts: list[bytes] = []
+        self.offsets: list[int] = []
+
+    @classmethod
+    def of(cls, plan: tuple, text: str, encoding: str = "utf-8") -> _Batch | None:
+        """A batch for a compiled single-record plan (not Keras progress) of lines in ``encoding``, or None."""
+        if len(plan) != 1 or plan[0][0] != "fast":
+            return None
+        _, sid, slices = plan[0]
+        fields = []
+        for sl in slices:
+            token = text[sl]
+            if not token.isascii():
+                return None
+            start = len(text[: sl.start].encode(encoding))
+            m = cls._PLAIN.match(token)
+            digits = (m.group(2) or "") + (m.group(3) or "") if m else ""
+            if m and digits and len(digits) <= 15:
+                body = start + len(m.group(1))
+                positions = [body + i for i, ch in enumerate(token[len(m.group(1)):]) if ch != "."]
+                fields.append(("plain", positions, len(m.group(3) or ""), m.group(1) == "-"))
+            else:
+                fields.append(("any", start, start + len(token)))
+        return cls(sid, len(slices), len(text.encode(encoding)), fields)
+
+    def parse(self) -> np.ndarray:
+        """The numbers of the waiting lines: one row per line, one column per field."""
+        n = len(self.texts)
+        blob = b"".join(self.texts)
+        out = np.empty((n, len(self.fields)))
+        if len(blob) != n * self.length:  # cannot happen for lines of one shape; parse them one by one
+            raise AssertionError("lines of one shape differ in length")
+        rows = np.frombuffer(blob, dtype=np.uint8).reshape(n, self.length)
+        for j, field in enumerate(self.fields):
+            if field[0] == "plain":
+                _, positions, frac, negative = field
+                digits = rows[:, positions].astype(np.int64) - 48
+                mantissa = digits @ (10 ** np.arange(len(positions) - 1, -1, -1, dtype=np.int64))
+                col = mantissa.astype(np.float64) / 10.0 ** frac
+                out[:, j] = -col if negative else col
+            else:
+                _, a, b = field
+                out[:, j] = np.ascontiguousarray(rows[:, a:b]).view(f"S{b - a}").ravel().astype(np.float64)
+        return out
+
+
+class _Scan:
+    """One pass over the lines: records (as columns of numbers), skips and elisions.
+
+    Plans are cached by the line's *shape*: its text with every free digit
+    made 0, plus its glued digits. Two lines of one shape have the same length
+    and differ only in free digits, and every pattern the reader applies looks
+    at digits by class, never by value, so they give the same plan; a plan is
+    only cached after the line parsed with its free digits all 0 and all 1
+    gives the same plan, and never when a label or an index number could
+    depend on a digit's value.
+
+    A record is a spec id and an offset into one flat array of values (the
+    spec's index values, then its metric values), so a million records take
+    tens of megabytes.
+    """
+
+    def __init__(self, limits: ReadLimits | None = None, *, cache: bool = True) -> None:
+        self.limits = limits or current_limits()
+        self.cache: dict[str, tuple[tuple[tuple[int, int], ...], dict[tuple[str, ...], tuple]]] | None = \
+            {} if cache else None
+        self.bcache: dict[bytes, tuple] | None = {} if cache else None  # the same plans, keyed by raw bytes
+        self.n_plans = 0
+        self.specs: dict[_Spec, int] = {}
+        self.spec_list: list[_Spec] = []
+        self.rec_spec = array("q")
+        self.rec_off = array("q")
+        self.values = array("d")
         self.skipped: dict[str, int] = {}
         self.examples: list[str] = []
-        self.elisions: list[int] = []  # index into records where a gap starts
+        self.elisions = array("q")  # record count where a gap starts
         self.first_lines: list[str] = []
         self.warnings: list[str] = []
         self.epoch: int | None = None  # Keras fit "Epoch 3/20" header
+        self._tail_line = -1  # the line the last records came from, and how many
+        self._tail_count = 0
+        self.batches: list[_Batch] = []
+
+    @property
+    def n_records(self) -> int:
+        return len(self.rec_spec)
+
+    def layouts(self) -> np.ndarray:
+        """The layout of every record, in order."""
+        if not self.rec_spec:
+            return np.zeros(0, dtype=np.int64)
+        of_spec = np.array([spec.layout for spec in self.spec_list], dtype=np.int64)
+        return of_spec[np.frombuffer(self.rec_spec, dtype=np.int64)]
 
     def skip(self, reason: str, lineno: int, text: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
         if len(self.examples) < _MAX_EXAMPLES and reason != "blank":
             self.examples.append(f"line {lineno}: {text.strip()[:100]}")
 
-    def line(self, lineno: int, raw: str) -> None:
-        segments = [s.replace("\b", "") for s in _ANSI.sub("", raw).split("\r")]
-        shown = [s for s in segments if s.strip()]
-        text = shown[-1] if shown else ""
-        if len(self.first_lines) < 5 and text.strip():
+    # -- one line -------------------------------------------------------------------------
+
+    def line(self, lineno: int, raw: str, where: str = "<text>") -> tuple | None:
+        if "\x1b" in raw or "\r" in raw or "\b" in raw:
+            if "\x1b" in raw:
+                raw = _ANSI.sub("", raw)
+            shown = [s for s in raw.split("\r") if s.replace("\b", "").strip()]
+            text = shown[-1].replace("\b", "") if shown else ""
+        else:
+            text = raw
+        if not text or text.isspace():
+            self.skip("blank", lineno, "")
+            return None
+        if len(self.first_lines) < 5:
             self.first_lines.append(text.strip()[:80])
-        if not text.strip():
-            self.skip("blank", lineno, text)
-            return
         if "\x00" in text:
             self.skip("binary", lineno, repr(text[:60]))
-            return
-        header = _KERAS_HEADER.match(strip_prefix(text))
-        if header:
-            self.epoch = int(header.group(1))
-            self.skipped["epoch header"] = self.skipped.get("epoch header", 0) + 1
-            return
-        for piece in _INLINE_SPLIT.split(text):
-            if piece is not None:
-                self.piece(lineno, piece)
+            return None
+        cache = self.cache
+        if cache is not None:
+            key = text.translate(_ZEROS)
+            bucket = cache.get(key)
+            if bucket is not None:
+                glued = tuple([text[a:b] for a, b in bucket[0]]) if bucket[0] else ()
+                plan = bucket[1].get(glued)
+                if plan is not None:
+                    self._apply(plan, text, lineno, where)
+                    return plan
+        parsed, cacheable = self._plan_or_fail(text, lineno, where)
+        plan = self._compile(parsed)
+        cached = None
+        if cache is not None and cacheable and self.n_plans < MAX_PLANS and self._same_shape(text, parsed):
+            spans = tuple(m.span() for m in _GLUED_RUN.finditer(text))
+            bucket = cache.setdefault(key, (spans, {}))
+            bucket[1][tuple([text[a:b] for a, b in spans])] = cached = plan
+            self.n_plans += 1
+        self._apply(plan, text, lineno, where)
+        return cached
 
-    def piece(self, lineno: int, text: str) -> None:
-        body = strip_prefix(text)
+    def line_bytes(self, lineno: int, raw: bytes, where: str = "<text>") -> None:
+        """A line as bytes (UTF-8, or Latin-1 when it is not UTF-8): lines of a known shape skip decoding."""
+        clean = not (b"\x1b" in raw or b"\r" in raw or b"\b" in raw)
+        if clean and self.bcache is not None and len(self.first_lines) >= 5:
+            key = raw.translate(_ZEROS_B)
+            bucket = self.bcache.get(key)
+            if bucket is not None:
+                plan = bucket[1].get(tuple([raw[a:b] for a, b in bucket[0]]) if bucket[0] else ())
+                if plan is not None:
+                    if type(plan) is _Batch:
+                        if len(self.rec_spec) >= self.limits.max_rows or len(self.values) > self.limits.max_cells:
+                            self._too_many(where)
+                        off = len(self.values)
+                        self.rec_spec.append(plan.sid)
+                        self.rec_off.append(off)
+                        self.values.extend(plan.reserve)
+                        plan.texts.append(raw)
+                        plan.offsets.append(off)
+                        if lineno == self._tail_line:
+                            self._tail_count += 1
+                        else:
+                            self._tail_line, self._tail_count = lineno, 1
+                        if len(plan.texts) >= _Batch.SIZE:
+                            self._flush(plan)
+                    else:
+                        self._apply(plan, _decode_line(raw), lineno, where)
+                    return
+        try:
+            text, encoding = raw.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = raw.decode("latin-1"), "latin-1"
+        plan = self.line(lineno, text, where)
+        if plan is not None and clean and self.bcache is not None and text == _decode_line(raw):
+            spans = tuple(m.span() for m in _GLUED_RUN_B.finditer(raw))
+            bucket = self.bcache.setdefault(raw.translate(_ZEROS_B), (spans, {}))
+            batch = _Batch.of(plan, text, encoding)
+            if batch is not None:
+                self.batches.append(batch)
+            bucket[1][tuple([raw[a:b] for a, b in spans])] = batch or plan
+
+    def _flush(self, batch: _Batch) -> None:
+        if not batch.texts:
+            return
+        block = batch.parse()
+        values = np.frombuffer(self.values, dtype=np.float64)
+        values[np.asarray(batch.offsets, dtype=np.int64)[:, None] + np.arange(block.shape[1])] = block
+        del values  # an array exporting its buffer cannot grow
+        batch.texts.clear()
+        batch.offsets.clear()
+
+    def flush(self) -> None:
+        """Parse the numbers of every line still waiting in a batch."""
+        for batch in self.batches:
+            self._flush(batch)
+
+    def _too_many(self, where: str) -> None:
+        if len(self.values) > self.limits.max_cells:
+            raise LimitError(f"more than {self.limits.max_cells:,} numbers", where=where,
+                             hint=self.limits.raise_hint("max_cells"))
+        raise LimitError(f"more than {self.limits.max_rows:,} metric lines", where=where,
+                         hint=self.limits.raise_hint("max_rows"))
+
+    def _plan_or_fail(self, text: str, lineno: int, where: str) -> tuple[_Plan, bool]:
+        try:
+            return _plan(text, self.limits.max_labels)
+        except TooManyLabels:
+            raise LimitError(f"line {lineno:,} holds more than {self.limits.max_labels:,} labelled numbers",
+                             where=where, hint=self.limits.raise_hint("max_labels")) from None
+
+    def _same_shape(self, text: str, plan: _Plan) -> bool:
+        """The plan does not depend on the values of the line's free digits (checked with all 0 and all 1)."""
+        for digit in "01":
+            variant = _FREE_RUN.sub(lambda m: digit * len(m.group()), text)
+            try:
+                if _plan(variant, self.limits.max_labels) != (plan, True):
+                    return False
+            except TooManyLabels:
+                return False
+        return True
+
+    def _compile(self, plan: _Plan) -> tuple:
+        """The plan's items with spec ids and slices, ready to apply to any line of its shape."""
+        out = []
+        for item in plan.items:
+            if item[0] != "record":
+                out.append(item)
+                continue
+            _, spec, spans, piece = item
+            sid = self.specs.get(spec)
+            if sid is None:
+                sid = self.specs[spec] = len(self.spec_list)
+                self.spec_list.append(spec)
+            slices = tuple(slice(a, b) for a, b in spans)
+            if spec.layout == _KERAS_FIT:
+                out.append(("keras", sid, slices, piece))
+            else:
+                out.append(("fast", sid, slices))
+        return tuple(out)
+
+    def _apply(self, plan: tuple, text: str, lineno: int, where: str) -> None:
+        for item in plan:
+            kind = item[0]
+            if kind == "fast":
+                self._add(item[1], lineno, map(float, map(text.__getitem__, item[2])), where)
+            elif kind == "keras":
+                _, sid, slices, (ps, pe) = item
+                if self.epoch is None:
+                    self.skip("keras progress before an 'Epoch N/M' line", lineno, text[ps:pe])
+                    continue
+                n = len(self.rec_spec)
+                if n and self.spec_list[self.rec_spec[n - 1]].layout == _KERAS_FIT \
+                        and self.values[self.rec_off[n - 1]] == self.epoch:
+                    self._pop()  # a later state of the same epoch's progress bar
+                values = [float(self.epoch)]
+                values.extend(map(float, map(text.__getitem__, slices)))
+                self._add(sid, lineno, values, where)
+            elif kind == "skip":
+                self.skip(item[1], lineno, text[item[2][0]:item[2][1]])
+            elif kind == "elision":
+                self.elisions.append(len(self.rec_spec))
+                self.skip("elision", lineno, text[item[1][0]:item[1][1]])
+            else:  # "header"
+                self.epoch = int(text[item[1][0]:item[1][1]])
+                self.skipped["epoch header"] = self.skipped.get("epoch header", 0) + 1
+
+    def _add(self, sid: int, lineno: int, values, where: str) -> None:
+        if len(self.rec_spec) >= self.limits.max_rows or len(self.values) > self.limits.max_cells:
+            self._too_many(where)
+        self.rec_spec.append(sid)
+        self.rec_off.append(len(self.values))
+        self.values.extend(values)
+        if lineno == self._tail_line:
+            self._tail_count += 1
+        else:
+            self._tail_line, self._tail_count = lineno, 1
+
+    def _pop(self) -> None:
+        del self.values[self.rec_off[-1]:]
+        self.rec_spec.pop()
+        self.rec_off.pop()
+        self._tail_count -= 1
+        if self._tail_count <= 0:
+            self._tail_line, self._tail_count = -1, 0
+
+    def finish(self, last: int, terminated: bool, source: str) -> None:
+        """Parse what waits in batches; drop the records of a last line without a line end (maybe cut)."""
+        self.flush()
+        if terminated or not self.rec_spec or self._tail_line != last:
+            return
+        while self._tail_count:
+            self._pop()
+        self.skipped["cut last line"] = self.skipped.get("cut last line", 0) + 1
+        self.warnings.append(f"{source}:{last}: the last line has no line end (the log may have been cut "
+                             "while being written); it was dropped")
+
+
+# -- parsing one line into a plan ---------------------------------------------------------------
+
+def _pieces(text: str) -> list[tuple[int, int]]:
+    """Spans of ``_INLINE_SPLIT.split(text)``'s pieces (the captured elisions included, ``None`` left out)."""
+    out, pos = [], 0
+    for m in _INLINE_SPLIT.finditer(text):
+        out.append((pos, m.start()))
+        if m.group(1) is not None:
+            out.append((m.start(1), m.end(1)))
+        pos = m.end()
+    out.append((pos, len(text)))
+    return out
+
+
+def _plan(text: str, max_labels: int | None) -> tuple[_Plan, bool]:
+    """What ``text`` gives, and whether the same plan holds for every line of its shape."""
+    stripped = strip_prefix(text)
+    header = _KERAS_HEADER.match(stripped)
+    if header:
+        off = len(text) - len(stripped)
+        return _Plan((("header", (off + header.start(1), off + header.end(1))),)), True
+    items: list[tuple] = []
+    cacheable = True
+    for ps, pe in _pieces(text):
+        piece = text[ps:pe]
+        body = strip_prefix(piece)
         if _ELISION.match(body) or not body.strip():
             if body.strip():
-                self.elisions.append(len(self.records))
-                self.skip("elision", lineno, text)
-            return
-        record = _match(body)
-        if record is None:
-            self.skip("no metric", lineno, text)
-            return
-        record.line = lineno
-        if record.layout.name == "keras-fit":
-            if self.epoch is None:
-                self.skip("keras progress before an 'Epoch N/M' line", lineno, text)
-                return
-            record.index = {"epoch": self.epoch}
-            last = self.records[-1] if self.records else None
-            if last is not None and last.layout.name == "keras-fit" and last.index == record.index:
-                self.records[-1] = record  # a later state of the same epoch's progress bar
-                return
-        self.records.append(record)
+                items.append(("elision", (ps, pe)))
+            continue
+        found = _match(text, pe - len(body), pe, max_labels)
+        if found is None:
+            items.append(("skip", "no metric", (ps, pe)))
+            continue
+        spec, spans, ok = found
+        cacheable &= ok
+        items.append(("record", spec, spans, (ps, pe)))
+    return _Plan(tuple(items)), cacheable
 
 
-def _scan(text: str, source: str) -> _Scan:
-    scan = _Scan()
-    lines = text.split("\n")
-    terminated = lines[-1] == ""
-    if terminated:
-        lines.pop()
-    for i, raw in enumerate(lines, 1):
-        scan.line(i, raw)
-    last = len(lines)
-    if not terminated and scan.records and scan.records[-1].line == last:
-        while scan.records and scan.records[-1].line == last:
-            scan.records.pop()
-        scan.skipped["cut last line"] = scan.skipped.get("cut last line", 0) + 1
-        scan.warnings.append(f"{source}:{last}: the last line has no line end (the log may have been cut "
-                             "while being written); it was dropped")
+def _match(text: str, start: int, end: int, max_labels: int | None):
+    """``(spec, value spans, cacheable)`` of the metric record in ``text[start:end]``, or None."""
+    body = text[start:end]
+    for i, layout in enumerate(LAYOUTS):
+        pattern = layout.pattern
+        if pattern is None:
+            continue
+        m = pattern.match(body)
+        if m is None:
+            continue
+        offset = start + m.end()
+        tokens = lex(body[m.end():], max_labels)
+        if _has_metric(tokens):
+            keys = tuple(m.groupdict())
+            spans = [(start + m.start(k), start + m.end(k)) for k in keys]
+            if i == _KERAS_FIT:
+                keys, spans = ("epoch",), []  # the epoch comes from the last "Epoch N/M" header
+            return _record(i, keys, spans, tokens, text, offset, True)
+    tokens = lex(body, max_labels)
+    if not _has_metric(tokens):
+        return None
+    keys: list[str] = []
+    spans: list[tuple[int, int]] = []
+    cacheable = True
+    for t in tokens:
+        if t.role in INDEX_ROLES and t.label:
+            if not t.text.isdigit() or (t.second_text is not None and not t.second_text.lstrip("+-").isdigit()):
+                cacheable = False  # whether it counts as an index depends on its value
+            if float(t.value).is_integer() and t.value >= 0:
+                key = t.role.value
+                if key not in keys:
+                    keys.append(key)
+                    spans.append((start + t.span[0], start + t.span[1]))
+                    if t.second is not None and t.fraction and _TOTALS[key] not in keys:
+                        keys.append(_TOTALS[key])
+                        spans.append((start + t.second_span[0], start + t.second_span[1]))
+    layout = _LAYOUT_INDEX["labelled" if keys else "unindexed"]
+    spec, value_spans, ok = _record(layout, tuple(keys), spans, [t for t in tokens if t.role not in INDEX_ROLES],
+                                    text, start, cacheable)
+    return spec, value_spans, ok
+
+
+def _record(layout: int, keys: tuple[str, ...], index_spans: list[tuple[int, int]], tokens: list[Labelled],
+            text: str, offset: int, cacheable: bool):
+    """The spec and value spans of one record: index values first, then each metric (and its second value)."""
+    names: list[str] = []
+    percent: list[bool] = []
+    spans = list(index_spans)
+    pct_names = LAYOUTS[layout].percent_names
+    seen: dict[str, int] = {}
+    for t in tokens:
+        if _FREE_RUN.search(text, offset + t.label_start, offset + t.span[0]):
+            cacheable = False  # a label made of (or cut at) printed digits
+        if not t.label or t.fraction or t.role in INDEX_ROLES or len(t.label) > 40:
+            continue
+        seen[t.label] = seen.get(t.label, 0) + 1
+        name = t.label if seen[t.label] == 1 else f"{t.label}#{seen[t.label]}"
+        names.append(name)
+        percent.append(t.percent or name in pct_names)
+        spans.append((offset + t.span[0], offset + t.span[1]))
+        if t.second is not None:
+            names.append(f"{name}#2")
+            percent.append(t.percent)
+            spans.append((offset + t.second_span[0], offset + t.second_span[1]))
+    return _Spec(layout, keys, tuple(names), tuple(percent)), tuple(spans), cacheable
+
+
+# -- the table ---------------------------------------------------------------------------------
+
+def _scan_lines(lines: Iterable[str] | Iterable[bytes], source: str, limits: ReadLimits | None = None, *,
+                cache: bool = True) -> _Scan:
+    """Scan lines given as text, or as bytes (UTF-8 with a Latin-1 fallback per line); each keeps its line end.
+
+    The loop handles the common line itself (bytes of a known shape whose plan
+    is one record, see :class:`_Batch`) and leaves every other line to the scan.
+    """
+    scan = _Scan(limits, cache=cache)
+    lineno, terminated = 0, True
+    line_bytes, line_text = scan.line_bytes, scan.line
+    bcache = scan.bcache
+    rec_spec, rec_off, values = scan.rec_spec, scan.rec_off, scan.values
+    max_rows, max_cells, size, zeros = scan.limits.max_rows, scan.limits.max_cells, _Batch.SIZE, _ZEROS_B
+    ready = False  # the first five lines are seen (they are kept for error messages)
+    hot_last = -1
+    for lineno, raw in enumerate(lines, 1):
+        if type(raw) is bytes:
+            terminated = raw[-1:] == b"\n"
+            if terminated:
+                raw = raw[:-1]
+            if ready and not (b"\x1b" in raw or b"\r" in raw or b"\b" in raw):
+                bucket = bcache.get(raw.translate(zeros))
+                if bucket is not None:
+                    spans = bucket[0]
+                    plan = bucket[1].get(tuple([raw[a:b] for a, b in spans]) if spans else ())
+                    if type(plan) is _Batch:
+                        if len(rec_spec) >= max_rows or len(values) > max_cells:
+                            scan._too_many(source)
+                        off = len(values)
+                        rec_spec.append(plan.sid)
+                        rec_off.append(off)
+                        values.extend(plan.reserve)
+                        plan.texts.append(raw)
+                        plan.offsets.append(off)
+                        hot_last = lineno
+                        if len(plan.texts) >= size:
+                            scan._flush(plan)
+                        continue
+            line_bytes(lineno, raw, source)
+            if not ready:
+                ready = bcache is not None and len(scan.first_lines) >= 5
+        else:
+            terminated = raw.endswith("\n")
+            line_text(lineno, raw[:-1] if terminated else raw, source)
+    if hot_last > scan._tail_line:  # a line handled here gave exactly one record
+        scan._tail_line, scan._tail_count = hot_last, 1
+    scan.finish(lineno, terminated, source)
     return scan
 
 
-def _steps(records: list[_Record], layout: Layout, notes: dict) -> np.ndarray:
+def _steps(field, keys: set[str], n: int, layout: Layout, notes: dict) -> np.ndarray:
     """Global 1-based steps of the chosen layout's records (see the module docstring)."""
-    n = len(records)
-
-    def field(name: str) -> np.ndarray:
-        return np.array([r.index.get(name, np.nan) for r in records], dtype=float)
 
     def one_based(values: np.ndarray, zero_based: bool) -> tuple[np.ndarray, bool]:
         finite = values[np.isfinite(values)]
         shift = zero_based or (finite.size > 0 and finite.min() == 0)
         return values + (1 if shift else 0), shift
 
-    keys = set().union(*(r.index for r in records)) if records else set()
     step_key = "step0" if "step0" in keys else "step" if "step" in keys else None
     epoch_key = "epoch0" if "epoch0" in keys else "epoch" if "epoch" in keys else None
     batch_key = "batch0" if "batch0" in keys else "batch" if "batch" in keys else None
@@ -335,46 +759,54 @@ def _steps(records: list[_Record], layout: Layout, notes: dict) -> np.ndarray:
     return np.arange(1, n + 1, dtype=float)
 
 
-def _table(scan: _Scan, layout: Layout, source: str) -> RawTable:
-    chosen = [r for r in scan.records if r.layout is layout]
-    others: dict[str, int] = {}
-    for r in scan.records:
-        if r.layout is not layout:
-            others[r.layout.name] = others.get(r.layout.name, 0) + 1
-    for name, count in others.items():
-        scan.skipped[f"other layout ({name})"] = count
+def _table(scan: _Scan, chosen_layout: int, source: str) -> RawTable:
+    layout = LAYOUTS[chosen_layout]
+    rec_layout = scan.layouts()
+    is_chosen = rec_layout == chosen_layout
+    chosen = np.flatnonzero(is_chosen)
+    counts = np.bincount(rec_layout, minlength=len(LAYOUTS))
+    present, first = np.unique(rec_layout, return_index=True)
+    for i in present[np.argsort(first)]:  # in the order the layouts were first seen
+        if i != chosen_layout:
+            scan.skipped[f"other layout ({LAYOUTS[i].name})"] = int(counts[i])
     notes: dict[str, object] = {"layout": layout.name, "layout_example": layout.example,
                                 "layout_source": layout.source}
-    steps = _steps(chosen, layout, notes)
-    n = len(chosen)
+    n = int(chosen.size)
+    spec_of = np.frombuffer(scan.rec_spec, dtype=np.int64)[chosen] if n else np.zeros(0, np.int64)
+    offsets = np.frombuffer(scan.rec_off, dtype=np.int64)[chosen] if n else np.zeros(0, np.int64)
+    values = np.frombuffer(scan.values, dtype=np.float64) if len(scan.values) else np.zeros(0)
+    uniq, first = np.unique(spec_of, return_index=True)
+    used = [int(sid) for sid in uniq[np.argsort(first)]]  # in the order of first use: the columns' order
+
+    index: dict[str, np.ndarray] = {}
     columns: dict[str, np.ndarray] = {}
     nonfinite: dict[str, np.ndarray] = {}
     percent: set[str] = set()
+    for sid in used:
+        spec = scan.spec_list[sid]
+        rows = np.flatnonzero(spec_of == sid)
+        width = len(spec.index_keys) + len(spec.names)
+        block = values[offsets[rows][:, None] + np.arange(width)] if width else np.zeros((rows.size, 0))
+        for j, key in enumerate(spec.index_keys):
+            index.setdefault(key, np.full(n, np.nan))[rows] = block[:, j]
+        for j, (name, pct) in enumerate(zip(spec.names, spec.percent), len(spec.index_keys)):
+            if name not in columns:
+                columns[name] = np.full(n, np.nan)
+                nonfinite[name] = np.zeros(n, dtype=bool)
+            columns[name][rows] = block[:, j]
+            nonfinite[name][rows] = ~np.isfinite(block[:, j])
+            if pct:
+                percent.add(name)
 
-    def put(name: str, row: int, value: float, is_percent: bool) -> None:
-        if name not in columns:
-            columns[name] = np.full(n, np.nan)
-            nonfinite[name] = np.zeros(n, dtype=bool)
-        columns[name][row] = value
-        nonfinite[name][row] = not np.isfinite(value)
-        if is_percent:
-            percent.add(name)
+    def field(name: str) -> np.ndarray:
+        return index.get(name, np.full(n, np.nan))
 
-    for row, rec in enumerate(chosen):
-        seen: dict[str, int] = {}
-        for t in _metric_tokens(rec.tokens):
-            if len(t.label) > 40:
-                continue
-            seen[t.label] = seen.get(t.label, 0) + 1
-            name = t.label if seen[t.label] == 1 else f"{t.label}#{seen[t.label]}"
-            put(name, row, t.value, t.percent or name in layout.percent_names)
-            if t.second is not None:
-                put(f"{name}#2", row, t.second, t.percent)
+    steps = _steps(field, set(index), n, layout, notes)
     out: dict[str, np.ndarray] = {"step": steps}
-    epochs = [r.index.get("epoch0", r.index.get("epoch")) for r in chosen]
-    if not layout.epoch_rows and any(e is not None for e in epochs):
-        e = np.array([np.nan if v is None else v for v in epochs], dtype=float)
-        if any("epoch0" in r.index for r in chosen) or np.nanmin(e) == 0:
+    has_epoch0 = any("epoch0" in scan.spec_list[sid].index_keys for sid in used)
+    if not layout.epoch_rows and ("epoch0" in index or "epoch" in index):
+        e = np.where(np.isnan(field("epoch0")), field("epoch"), field("epoch0"))
+        if has_epoch0 or np.nanmin(e) == 0:
             e = e + 1
         out["epoch"] = e
     out.update(columns)
@@ -382,12 +814,10 @@ def _table(scan: _Scan, layout: Layout, source: str) -> RawTable:
     finite = steps[np.isfinite(steps)]
     if finite.size > 1:
         notes["print_interval"] = float(np.median(np.diff(np.sort(finite))))
-    row_of = {id(r): i for i, r in enumerate(chosen)}
-    prev_row = np.full(len(scan.records) + 1, -1)  # last chosen row before record i
-    for i, r in enumerate(scan.records):
-        prev_row[i + 1] = row_of.get(id(r), prev_row[i])
+    prev_row = np.concatenate(([-1], np.cumsum(is_chosen) - 1))  # last chosen row before record i
     gaps = []
-    for at in sorted({min(at, len(scan.records)) for at in scan.elisions}):  # records of a cut last line are gone
+    total = scan.n_records
+    for at in sorted({min(int(at), total) for at in scan.elisions}):  # records of a cut last line are gone
         gap: dict[str, object] = {}
         if prev_row[at] >= 0:
             gap["after_step"] = float(steps[prev_row[at]])
@@ -410,31 +840,41 @@ def _table(scan: _Scan, layout: Layout, source: str) -> RawTable:
     )
 
 
-def read_text(text: str, source: str = "<text>") -> RawTable:
-    """Read console output given as a string (see :func:`read`)."""
-    scan = _scan(text, source)
-    if not scan.records:
+def _result(scan: _Scan, source: str) -> RawTable:
+    if not scan.n_records:
         tried = ", ".join(layout.name for layout in LAYOUTS)
-        seen = " | ".join(repr(s) for s in scan.first_lines[:3]) or "nothing but blank lines"
+        seen = " | ".join(repr(s[:40]) for s in scan.first_lines[:3]) or "nothing but blank lines"
         raise InputError(
-            f"no training metrics recognised in this console log (layouts tried: {tried}; first lines: {seen})",
+            f"no training metrics recognised (first lines: {seen}; layouts tried: {tried})",
             where=source,
-            hint="Lines need labelled losses such as 'd_loss: 0.61' or 'D loss=0.61'; name the series with "
-            "--column ROLE=NAME or pick another reader with --input-format",
+            hint="Lines need labelled losses such as 'd_loss: 0.61'; or use --column ROLE=NAME or --input-format",
         )
-    counts: dict[str, int] = {}
-    for r in scan.records:
-        counts[r.layout.name] = counts.get(r.layout.name, 0) + 1
-    order = {layout.name: i for i, layout in enumerate(LAYOUTS)}
-    best = max(counts, key=lambda name: (counts[name], -order[name]))
-    return _table(scan, _BY_NAME[best], source)
+    counts = np.bincount(scan.layouts(), minlength=len(LAYOUTS))
+    best = max(range(len(LAYOUTS)), key=lambda i: (counts[i], -i))
+    return _table(scan, best, source)
+
+
+def read_text(text: str, source: str = "<text>", *, cache: bool = True) -> RawTable:
+    """Read console output given as a string (see :func:`read`)."""
+    lines = text.split("\n")
+    pieces = [line + "\n" for line in lines[:-1]]
+    if lines[-1]:
+        pieces.append(lines[-1])
+    return _result(_scan_lines(pieces, source, cache=cache), source)
 
 
 def read(path: Path | str, **options) -> RawTable:
-    """Read a console log (a file of printed training progress) into a :class:`RawTable`."""
-    path = Path(path)
-    data = read_log_bytes(path)
-    return read_text(decode(data), str(path))
+    """Read a console log (a file of printed training progress) into a :class:`RawTable`, streaming."""
+    with open_log(path) as stream:
+        source = str(path) if str(path) != "-" else stream.where
+        scan = _scan_lines(_text_lines(stream), source, stream.limits)
+        table = _result(scan, source)
+    if stream.warnings:
+        table = RawTable(columns=table.columns, source=table.source, input_format=table.input_format,
+                         nonfinite=table.nonfinite, default_reduction=table.default_reduction,
+                         percent_names=table.percent_names, warnings=tuple(stream.warnings) + table.warnings,
+                         notes=table.notes)
+    return table
 
 
 def sniff(path: Path, head: bytes) -> float:
@@ -447,13 +887,16 @@ def sniff(path: Path, head: bytes) -> float:
         return 0.0
     if sum(ln.lstrip().startswith("{") for ln in lines) > len(lines) / 2:
         return 0.05  # JSON lines; leave them to the jsonl reader
-    scan = _Scan()
+    scan = _Scan(cache=False)
     for i, ln in enumerate(lines, 1):
-        scan.line(i, ln)
-    if not scan.records:
+        try:
+            scan.line(i, ln)
+        except LimitError:
+            continue  # a line of too many labels: the read says so
+    if not scan.n_records:
         # Plain text nothing else claims still comes here, so that the error
         # lists the layouts tried and the first lines seen.
         return 0.01 if "\x00" not in text else 0.0
-    fraction = len(scan.records) / len(lines)
+    fraction = scan.n_records / len(lines)
     bonus = 0.05 if path.suffix.lower() in {".log", ".txt", ".out", ".err"} else 0.0
     return min(0.9, 0.4 + 0.45 * fraction + bonus)

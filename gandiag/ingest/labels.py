@@ -26,6 +26,7 @@ Rules
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -61,6 +62,9 @@ class Labelled:
     ``value`` is exactly ``float()`` of the printed text; ``second`` is the
     number after a ``/`` (a fraction's total or a second value); ``percent``
     says the value was printed with ``%``; ``start`` is its column.
+    ``span``, ``second_span`` and ``label_start`` are positions in the string
+    given to :func:`lex`: the printed value(s) and where the text its label is
+    taken from begins.
     """
 
     label: str
@@ -71,10 +75,17 @@ class Labelled:
     percent: bool = False
     fraction: bool = False
     start: int = 0
+    span: tuple[int, int] = (0, 0)
+    second_span: tuple[int, int] | None = None
+    label_start: int = 0
 
     @property
     def role(self) -> Role | None:
         return role_of(self.label)
+
+
+class TooManyLabels(ValueError):
+    """A line holds more labelled numbers than the reader accepts (``max_labels``)."""
 
 
 @lru_cache(maxsize=8192)
@@ -96,8 +107,11 @@ def clean_label(segment: str) -> str:
     return label
 
 
-def lex(line: str) -> list[Labelled]:
+def lex(line: str, max_labels: int | None = None) -> list[Labelled]:
     """All labelled numbers of ``line``, in order.
+
+    Raises :class:`TooManyLabels` after ``max_labels`` numbers (a hostile
+    line of a million labels stops early instead of filling the memory).
 
     >>> [(t.label, t.value) for t in lex(">12, d1=0.593, d2=0.546 g=1.330, a1=76, a2=82")]
     [('', 12.0), ('d1', 0.593), ('d2', 0.546), ('g', 1.33), ('a1', 76.0), ('a2', 82.0)]
@@ -105,11 +119,20 @@ def lex(line: str) -> list[Labelled]:
     >>> (t.label, t.value, t.second, t.fraction)
     ('D(G(z))', 0.0012, 0.0003, False)
     """
-    line = _GLUED.sub(r"\1 \2", line)
+    inserted = [m.start(2) + k for k, m in enumerate(_GLUED.finditer(line))]
+    if inserted:
+        line = _GLUED.sub(r"\1 \2", line)
+
+    def at(q: int) -> int:  # a position in the split line -> the same position in the line given
+        return q - bisect_left(inserted, q) if inserted else q
+
     out: list[Labelled] = []
     prev_end = 0
     for m in _TOKEN.finditer(line):
+        if max_labels is not None and len(out) >= max_labels:
+            raise TooManyLabels(f"more than {max_labels:,} labelled numbers in one line")
         label = clean_label(line[prev_end:m.start()])
+        label_start = prev_end
         prev_end = m.end()
         a, b = m.group("a"), m.group("b")
         fraction = False
@@ -126,6 +149,9 @@ def lex(line: str) -> list[Labelled]:
                 percent=bool(m.group("pa")),
                 fraction=fraction,
                 start=m.start(),
+                span=(at(m.start("a")), at(m.end("a"))),
+                second_span=(at(m.start("b")), at(m.end("b"))) if b is not None else None,
+                label_start=at(label_start),
             )
         )
     return out
