@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..findings import Diagnosis
+from .escape import terminal_text
 from .summary import (
     ReportRun,
     as_report_runs,
@@ -22,8 +23,15 @@ from .summary import (
 )
 
 
+#: the longest message written (GitHub truncates annotations anyway; a 10 MB value must not reach the log)
+MAX_MESSAGE = 4000
+
+
 def _escape_data(text: str) -> str:
-    """Message escaping from the workflow-command spec: a newline would end the command."""
+    """Message escaping from the workflow-command spec: a newline would end the command; control characters escaped."""
+    text = terminal_text(text)
+    if len(text) > MAX_MESSAGE:
+        text = text[: MAX_MESSAGE - 1] + "…"
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

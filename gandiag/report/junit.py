@@ -3,7 +3,9 @@
 A run that fails the check carries a ``<failure>`` whose message is the
 verdict, the onset and the top findings, and whose body holds each finding's
 evidence and fix. An unreadable input is an ``<error>``. No timestamps or
-host names are written, so the same runs give the same bytes.
+host names are written, so the same runs give the same bytes. Text from the
+runs (folder names, values, messages) is escaped to XML 1.0's characters, so
+no run can make the document invalid.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
 from ..findings import Diagnosis
+from .escape import xml_text
 from .summary import ReportRun, as_report_runs, onset_text, sort_runs, top_findings
 
 SUITE = "gandiag.analyze"
@@ -44,16 +47,18 @@ def render(diagnoses: Sequence[Diagnosis | ReportRun], *, errors: Sequence[tuple
     suite = ET.SubElement(root, "testsuite", name=SUITE, tests=str(len(runs) + len(errors)),
                           failures=str(failures), errors=str(len(errors)), skipped="0")
     for r in runs:
-        case = ET.SubElement(suite, "testcase", classname=SUITE, name=r.key, file=r.diagnosis.source)
+        case = ET.SubElement(suite, "testcase", classname=SUITE, name=xml_text(r.key),
+                             file=xml_text(r.diagnosis.source))
         if r.fails:
-            failure = ET.SubElement(case, "failure", message=failure_message(r), type=r.diagnosis.verdict.value)
-            failure.text = details(r.diagnosis)
+            failure = ET.SubElement(case, "failure", message=xml_text(failure_message(r)),
+                                    type=r.diagnosis.verdict.value)
+            failure.text = xml_text(details(r.diagnosis))
         else:
             out = ET.SubElement(case, "system-out")
-            out.text = f"{r.diagnosis.verdict.value}, confidence {r.diagnosis.confidence:.2f}" + \
-                (f"; {r.note}" if r.note else "")
+            out.text = xml_text(f"{r.diagnosis.verdict.value}, confidence {r.diagnosis.confidence:.2f}" +
+                                (f"; {r.note}" if r.note else ""))
     for source, message in errors:
-        case = ET.SubElement(suite, "testcase", classname=SUITE, name=source, file=source)
-        ET.SubElement(case, "error", message=message, type="unreadable")
+        case = ET.SubElement(suite, "testcase", classname=SUITE, name=xml_text(source), file=xml_text(source))
+        ET.SubElement(case, "error", message=xml_text(message), type="unreadable")
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True)

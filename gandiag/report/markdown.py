@@ -2,7 +2,10 @@
 
 GitHub-flavoured Markdown: a heading with the counts, one table row per run
 (worst verdict first), then a collapsed section with the findings and fixes
-of each failing run so the comment stays short.
+of each failing run so the comment stays short. Everything that comes from a
+run is escaped (:mod:`gandiag.report.escape`): this text is pasted into
+pull-request comments, where a value such as ``<img onerror=...>`` or a
+backtick in a folder name must stay text.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..findings import Diagnosis
+from .escape import md_code, md_text
 from .summary import (
     ReportRun,
     as_report_runs,
@@ -21,21 +25,21 @@ from .summary import (
 
 
 def cell(text: str) -> str:
-    """A table cell: pipes escaped and newlines folded, so one run stays one row."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """A table cell or line of plain text: no HTML, links or mentions; pipes escaped; one line."""
+    return md_text(text)
 
 
 def _row(r: ReportRun) -> str:
     d = r.diagnosis
     findings = ", ".join(f"{f.rule} {f.name}" for f in top_findings(d)) or "-"
-    check = f"**fail**: {r.failure}" if r.fails else ("ok" + (f" ({r.note})" if r.note else ""))
-    return (f"| `{cell(r.key)}` | {d.verdict.value} | {d.confidence:.2f} | {onset_text(d)} | "
-            f"{cell(findings)} | {cell(check)} |")
+    check = f"**fail**: {cell(r.failure)}" if r.fails else ("ok" + (f" ({cell(r.note)})" if r.note else ""))
+    return (f"| {md_code(r.key)} | {d.verdict.value} | {d.confidence:.2f} | {onset_text(d)} | "
+            f"{cell(findings)} | {check} |")
 
 
 def _details(r: ReportRun) -> list[str]:
     d = r.diagnosis
-    out = [f"**`{cell(r.key)}`**: {d.verdict.value}, onset step {onset_text(d)}. {cell(d.reason)}", ""]
+    out = [f"**{md_code(r.key)}**: {d.verdict.value}, onset step {onset_text(d)}. {cell(d.reason)}", ""]
     for f in top_findings(d, n=5):
         out.append(f"- **{f.rule} {f.name}** (from step {f.onset_step}): {cell(f.message)}  ")
         out.append(f"  Fix: {cell(f.fix)}")
@@ -57,7 +61,7 @@ def render(diagnoses: Sequence[Diagnosis | ReportRun], *, errors: Sequence[tuple
         lines += [_row(r) for r in runs]
         lines.append("")
     if errors:
-        lines += ["**Unreadable inputs**", ""] + [f"- `{cell(s)}`: {cell(m)}" for s, m in errors] + [""]
+        lines += ["**Unreadable inputs**", ""] + [f"- {md_code(s)}: {cell(m)}" for s, m in errors] + [""]
     if failing:
         lines += ["<details><summary>Findings of the failing runs</summary>", ""]
         for r in failing:

@@ -7,6 +7,7 @@ import textwrap
 from collections.abc import Sequence
 
 from ..findings import Diagnosis, Severity, Status
+from .escape import terminal_text
 from .summary import (
     ReportRun,
     as_report_runs,
@@ -107,8 +108,13 @@ def render(diagnoses: Sequence[Diagnosis | ReportRun], *, errors: Sequence[tuple
            verbose: bool = False, footer: Sequence[str] = ()) -> str:
     """One run: its full block. Several: a summary table, then the blocks of the failing runs.
 
-    ``footer`` lines (for example the baseline comparison) close the report.
+    ``footer`` lines (for example the baseline comparison) close the report. Control characters
+    from the runs (a folder name, a value) are written as escapes, never sent to the terminal.
     """
+    return terminal_text(_render(diagnoses, errors=errors, verbose=verbose, footer=footer))
+
+
+def _render(diagnoses, *, errors, verbose, footer) -> str:
     runs = as_report_runs(diagnoses)
     if len(runs) == 1:
         return "\n\n".join([render_one(runs[0].diagnosis, verbose=verbose), *(["\n".join(footer)] if footer else [])])
