@@ -20,7 +20,7 @@ from enum import StrEnum
 from pathlib import Path
 
 from .batch import RunTarget
-from .errors import InputError
+from .errors import InputError, LimitError
 from .findings import Diagnosis, Verdict
 
 #: how bad a verdict is; equal ranks are not a regression
@@ -78,14 +78,24 @@ class Comparison:
 
 def load_baseline(path: str | Path) -> list[BaselineRun]:
     """The runs of a ``gandiag.report/1`` JSON report, as the baseline to compare with."""
+    from .ingest._bytes import check_input_path
+    from .limits import current_limits
+
     p = Path(path)
     where = str(p)
-    if not p.is_file():
+    if not p.exists():
         raise InputError("baseline report not found", where=where,
                          hint="Write one on the main branch with `gandiag analyze RUNS -f json > report.json`")
+    st = check_input_path(p, what="baseline report")
+    limits = current_limits()
+    if st.st_size > limits.max_doc_bytes:
+        raise LimitError(f"baseline report of more than {limits.max_doc_bytes:,} bytes", where=where,
+                         hint=limits.raise_hint("max_doc_bytes"))
+    if not p.is_file():
+        raise InputError("baseline report is a folder", where=where, hint="Give the JSON file")
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise InputError(f"baseline report is not JSON ({type(exc).__name__})", where=where,
                          hint="Give the output of `gandiag analyze ... -f json`") from None
     if not isinstance(doc, dict) or doc.get("schema") != "gandiag.report/1" or not isinstance(doc.get("runs"), list):
@@ -96,11 +106,16 @@ def load_baseline(path: str | Path) -> list[BaselineRun]:
         try:
             verdict = Verdict(run["verdict"])
             source = str(run["source"])
+            if not isinstance(run["source"], str):
+                raise TypeError("source")
         except (KeyError, TypeError, ValueError):
             raise InputError("run has no valid source and verdict", where=f"{where}:runs[{i}]",
                              hint="Regenerate the baseline with `gandiag analyze ... -f json`") from None
         run_id = run.get("run_id")
-        runs.append(BaselineRun(str(run.get("key") or source), str(run_id) if run_id else None, source, verdict))
+        key = run.get("key")
+        key = key if isinstance(key, str) and key else source
+        run_id = str(run_id) if isinstance(run_id, (str, int)) and not isinstance(run_id, bool) and run_id else None
+        runs.append(BaselineRun(key, run_id, source, verdict))
     return runs
 
 

@@ -7,15 +7,18 @@ sends the same calls to an existing ``dask.distributed`` cluster
 (``--scheduler``). joblib and Dask are imported only when asked for, so a
 plain ``gandiag analyze run.csv`` stays light.
 
-One unreadable run never stops the others: its failure is kept as a one-line
-message in its :class:`RunResult`. A :class:`~gandiag.errors.UsageError` (a
-bad option, the same for every run) is kept too, marked ``fatal``, and the CLI
-stops on it.
+One unreadable run never stops the others: each run is read and analysed
+inside :func:`gandiag.guard.one_run`, so whatever goes wrong becomes a
+one-line message in its :class:`RunResult`. A
+:class:`~gandiag.errors.UsageError` (a bad option, the same for every run) is
+kept too, marked ``fatal``, and the CLI stops on it. ``--jobs`` never starts
+more workers than there are runs or cores.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ from typing import Any
 
 from .errors import GandiagError, MissingExtraError, UsageError
 from .findings import Diagnosis
+from .guard import one_run
 
 #: meta.json keys that name a run independently of where its folder lies
 RUN_ID_KEYS = ("run_id", "id")
@@ -75,13 +79,15 @@ def _root_of(given: Path, target: Path) -> Path:
 
 def read_run_id(history: Path) -> str | None:
     """The run id recorded in ``meta.json`` beside a history, so a moved folder still matches its baseline."""
+    from .ingest._bytes import check_input_path
+
     folder = history if history.is_dir() else history.parent
     meta = folder / "meta.json"
-    if not meta.is_file():
-        return None
     try:
+        if not meta.is_file() or check_input_path(meta).st_size > 1 << 20:
+            return None
         doc = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (GandiagError, OSError, ValueError, RecursionError):
         return None  # a broken meta.json must not stop the analysis; the path still matches
     if not isinstance(doc, Mapping):
         return None
@@ -104,7 +110,8 @@ def find_targets(paths: Sequence[str]) -> tuple[list[RunTarget], list[tuple[str,
     errors: list[tuple[str, str]] = []
     for path in paths:
         try:
-            found = discover_runs(path)
+            with one_run(str(path)):
+                found = discover_runs(path)
         except GandiagError as exc:
             errors.append((path, exc.one_line()))
             continue
@@ -118,12 +125,13 @@ def find_targets(paths: Sequence[str]) -> tuple[list[RunTarget], list[tuple[str,
 
 
 def analyze_target(target: RunTarget, rules: Mapping[str, Any], options: Mapping[str, Any]) -> RunResult:
-    """Analyze one target, turning every GandiagError into a result (runs in a worker process)."""
-    from .api import analyze
-
+    """Analyze one target, turning every failure into a result (runs in a worker process)."""
     start = time.perf_counter()
     try:
-        diagnosis = analyze("-" if str(target.path) == "-" else target.path, rules=rules, **options)
+        with one_run(str(target.path)):
+            from .api import analyze
+
+            diagnosis = analyze("-" if str(target.path) == "-" else target.path, rules=rules, **options)
     except UsageError as exc:
         return RunResult(target, None, exc.one_line(), fatal=True, seconds=time.perf_counter() - start)
     except GandiagError as exc:
@@ -147,7 +155,9 @@ def analyze_many(targets: Sequence[RunTarget], *, rules: Mapping[str, Any], opti
     """
     if jobs == 0 or jobs < -1:
         raise UsageError(f"--jobs must be a positive number or -1 (all cores), got {jobs}")
-    if scheduler is None and (jobs == 1 or len(targets) <= 1):
+    if scheduler is None:
+        jobs = local_workers(jobs, len(targets))
+    if scheduler is None and jobs == 1:
         return [analyze_target(t, rules, options) for t in targets]
     joblib = _joblib()
     calls = (joblib.delayed(analyze_target)(t, rules, options) for t in targets)
@@ -159,6 +169,13 @@ def analyze_many(targets: Sequence[RunTarget], *, rules: Mapping[str, Any], opti
             return list(joblib.Parallel(n_jobs=jobs if jobs != 1 else -1)(calls))
     finally:
         client.close()
+
+
+def local_workers(jobs: int, n_targets: int) -> int:
+    """Worker processes worth starting here: never more than the runs, nor than the cores (``-1``: all cores)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    wanted = cores if jobs == -1 else jobs
+    return max(1, min(wanted, cores, n_targets))
 
 
 def _joblib() -> Any:

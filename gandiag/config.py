@@ -43,10 +43,20 @@ def find_config(start: Path | None = None) -> tuple[Path, dict] | None:
 
 
 def _read(path: Path) -> dict:
+    from .limits import current_limits
+
+    limits = current_limits()
     try:
+        if path.stat().st_size > limits.max_rule_bytes:
+            raise UsageError(f"configuration file of more than {limits.max_rule_bytes:,} bytes", where=str(path),
+                             hint=limits.raise_hint("max_rule_bytes"))
         return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise UsageError(f"invalid TOML: {exc}", where=str(path), hint="Fix the configuration file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise UsageError(f"invalid TOML: {str(exc)[:120] or 'nested too deeply'}", where=str(path),
+                         hint="Fix the configuration file") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read the configuration file ({exc.strerror})", where=str(path),
+                         hint="Check its permissions") from None
 
 
 def load_config(start: Path | None = None) -> ProjectConfig:

@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, LimitError
 
 SCHEMA = "gandiag.manifest/1"
 ALLOWED_OPTIONS = {"no_samples", "loss", "settle_fraction", "select", "ignore", "columns", "input_format",
@@ -44,15 +44,22 @@ class Outcome:
 
 
 def load_manifest(path: str | Path) -> tuple[dict, list[Entry]]:
+    from .limits import current_limits
+
     p = Path(path)
     if p.is_dir():
         p = p / "manifest.json"
     if not p.is_file():
         raise InputError("manifest not found", where=str(p), hint="Give a manifest.json (see docs/manifest.md)")
+    limits = current_limits()
+    if p.stat().st_size > limits.max_doc_bytes:
+        raise LimitError(f"manifest of more than {limits.max_doc_bytes:,} bytes", where=str(p),
+                         hint=limits.raise_hint("max_doc_bytes"))
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InputError(f"manifest is not valid JSON ({exc})", where=str(p), hint="Fix the file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise InputError(f"manifest is not valid JSON ({str(exc)[:80] or type(exc).__name__})", where=str(p),
+                         hint="Fix the file") from None
     if not isinstance(doc, dict) or doc.get("schema") != SCHEMA or not isinstance(doc.get("runs"), list):
         raise InputError(f"not a {SCHEMA} manifest", where=str(p),
                          hint='Expected {"schema": "gandiag.manifest/1", "runs": [...]}')
@@ -90,10 +97,13 @@ def verify(entries: list[Entry], *, rules=None) -> list[Outcome]:
     from .api import analyze
     from .errors import GandiagError
 
+    from .guard import one_run
+
     out = []
     for e in entries:
         try:
-            d = analyze(e.path, rules=rules, **e.options)
+            with one_run(str(e.path)):  # one run that cannot be read or analysed does not stop the others
+                d = analyze(e.path, rules=rules, **e.options)
         except GandiagError as exc:
             out.append(Outcome(e, None, None, None, f"could not analyze: {exc.one_line()}"))
             continue
@@ -109,8 +119,7 @@ def verify(entries: list[Entry], *, rules=None) -> list[Outcome]:
 
 def update_manifest(path: str | Path, doc: dict, outcomes: list[Outcome]) -> None:
     """Re-pin: write the verdicts and onsets just observed into the manifest (atomically)."""
-    import os
-    import tempfile
+    from .outputs import atomic_write_bytes
 
     p = Path(path)
     p = p / "manifest.json" if p.is_dir() else p
@@ -122,11 +131,7 @@ def update_manifest(path: str | Path, doc: dict, outcomes: list[Outcome]) -> Non
         run["expected_verdict"] = o.verdict
         if "expected_onset_step" in run or o.onset_step is not None:
             run["expected_onset_step"] = o.onset_step
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=".manifest-")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(doc, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, p)
+    atomic_write_bytes(p, (json.dumps(doc, indent=2) + "\n").encode("utf-8"))  # keeps the manifest's mode
 
 
 def render_text(outcomes: list[Outcome]) -> str:
@@ -153,11 +158,13 @@ def render_json(outcomes: list[Outcome]) -> str:
 def render_junit(outcomes: list[Outcome]) -> str:
     from xml.etree import ElementTree as ET
 
+    from .report.escape import xml_text
+
     suite = ET.Element("testsuite", name="gandiag.verify", tests=str(len(outcomes)),
                        failures=str(sum(not o.ok for o in outcomes)))
     for o in outcomes:
-        case = ET.SubElement(suite, "testcase", classname="gandiag.verify", name=o.entry.id)
+        case = ET.SubElement(suite, "testcase", classname="gandiag.verify", name=xml_text(o.entry.id))
         if not o.ok:
-            fail = ET.SubElement(case, "failure", message=o.problem or "")
-            fail.text = f"{o.entry.path}: {o.problem}"
+            fail = ET.SubElement(case, "failure", message=xml_text(o.problem or ""))
+            fail.text = xml_text(f"{o.entry.path}: {o.problem}")
     return ET.tostring(ET.ElementTree(suite).getroot(), encoding="unicode", xml_declaration=True)

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import GandiagError, UsageError
+from ..errors import GandiagError, MissingExtraError, UsageError
 
 
 class OutputFormat(StrEnum):
@@ -37,6 +37,35 @@ def fail(exc: GandiagError) -> typer.Exit:
     """Print a GandiagError as one line and return the exit to raise."""
     typer.echo(f"error: {exc.one_line()}", err=True)
     return typer.Exit(code=2)
+
+
+def check_rule_paths(paths) -> list[Path]:
+    """``--rules`` paths (and the project configuration's) that are safe to read: regular files, not too big.
+
+    A FIFO or a device (``--rules /dev/zero``) would hang or fill the memory;
+    each rule file may hold at most ``GANDIAG_MAX_RULE_BYTES``.
+    """
+    from ..ingest._bytes import check_input_path
+    from ..limits import current_limits
+
+    limits = current_limits()
+    out = []
+    for given in paths:
+        p = Path(given)
+        if not p.exists():
+            out.append(p)  # load_rules says "rules path not found"
+            continue
+        files = sorted(p.glob("*.toml")) if p.is_dir() else [p]
+        for f in files:
+            try:
+                st = check_input_path(f, what="rule file")
+            except GandiagError as exc:
+                raise UsageError(exc.message, where=exc.where, hint="Give --rules a .toml rule file or a folder of them") from None
+            if st.st_size > limits.max_rule_bytes:
+                raise UsageError(f"rule file of {st.st_size:,} bytes is larger than {limits.max_rule_bytes:,}",
+                                 where=str(f), hint=limits.raise_hint("max_rule_bytes"))
+        out.append(p)
+    return out
 
 
 def _split(values: list[str] | None) -> list[str]:
@@ -98,8 +127,10 @@ def _load_baseline(path: Path | None):
     if path is None:
         return None
     from ..baseline import load_baseline
+    from ..guard import one_run
 
-    return load_baseline(path)
+    with one_run(str(path)):
+        return load_baseline(path)
 
 
 def _analyze_paths(paths, rule_set, options, jobs, scheduler):
@@ -181,16 +212,26 @@ def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fa
         typer.echo(text_report.render(runs, errors=errors, verbose=verbose, footer=footer))
 
 
-def _write_plots(runs, out: Path) -> None:
-    """--plot: each run's figures in a folder named after its key (no HTML: that is `gandiag report`)."""
+def _write_plots(runs, out: Path) -> list[tuple[str, str]]:
+    """--plot: each run's figures in a folder named after its key (no HTML: that is `gandiag report`).
+
+    A run whose figures cannot be drawn or written is an error for that run; the others are still drawn.
+    """
+    from ..guard import one_run
     from ..report.plots import run_folder_name, write_run_figures
 
-    try:
-        for r in runs:
-            write_run_figures(r.diagnosis, out / run_folder_name(r.key))
-    except GandiagError as exc:
-        raise fail(exc) from None
+    errors = []
+    for r in runs:
+        try:
+            with one_run(r.diagnosis.source):
+                write_run_figures(r.diagnosis, out / run_folder_name(r.key))
+        except GandiagError as exc:
+            if not isinstance(exc, MissingExtraError):
+                errors.append((r.diagnosis.source, exc.one_line()))
+                continue
+            raise fail(exc) from None
     typer.echo(f"figures written to {out}", err=True)
+    return errors
 
 
 def register(app: typer.Typer) -> None:
@@ -227,12 +268,16 @@ def register(app: typer.Typer) -> None:
         try:
             cfg, options, fail_verdicts = _settings(select, ignore, column, fail_on, input_format, d_loss_reduction,
                                                     loss, settle_fraction, no_samples, grid)
-            rule_set = load_rules([*cfg.rules, *(rules or [])])
+            rule_set = load_rules(check_rule_paths([*cfg.rules, *(rules or [])]))
             if (samples or real) and len(paths) > 1:
                 raise UsageError("--samples/--real apply to one history; give one path",
                                  hint="Or keep samples.npz / real.npz beside each history for automatic discovery")
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])  # validate codes once
             base_runs = _load_baseline(baseline)
+            if plot is not None:
+                from ..outputs import prepare_out_dir
+
+                prepare_out_dir(plot, "--plot")
         except GandiagError as exc:
             raise fail(exc) from None
 
@@ -244,7 +289,9 @@ def register(app: typer.Typer) -> None:
         _emit(output_format, report_runs, errors, footer=footer, verbose=verbose, rule_set=rule_set, options=options,
               fail_verdicts=fail_verdicts, comparisons=comparisons, baseline=baseline)
         if plot is not None:
-            _write_plots(report_runs, plot)
+            for _source, message in _write_plots(report_runs, plot):
+                typer.echo(f"error: {message}", err=True)
+                errors.append((_source, message))
         if errors:
             raise typer.Exit(code=2)
         if not exit_zero and any(r.fails for r in report_runs):
@@ -258,7 +305,7 @@ def register(app: typer.Typer) -> None:
         from ..engine.loader import load_rules
 
         try:
-            rule_set = load_rules(rules or [])
+            rule_set = load_rules(check_rule_paths(rules or []))
         except GandiagError as exc:
             raise fail(exc) from None
         typer.echo(f"{'code':<6} {'name':<34} {'severity':<8} {'supports':<14} title")
@@ -274,7 +321,7 @@ def register(app: typer.Typer) -> None:
         from ..engine.loader import load_rules
 
         try:
-            rule_set = load_rules(rules or [])
+            rule_set = load_rules(check_rule_paths(rules or []))
             rule = rule_set.get(code.upper()) or next((r for r in rule_set.values() if r.name == code), None)
             if rule is None:
                 raise UsageError(f"no rule '{code}'", hint="See `gandiag rules list`")

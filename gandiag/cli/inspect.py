@@ -35,9 +35,11 @@ def describe(
     """Read ``path`` and describe what was recognised, as plain data."""
     from ..ingest import build_history, find_history_in, read_raw, sniff_format
 
+    from ..ingest._bytes import check_input_path
+
     p = Path(path)
-    if str(path) != "-" and not p.exists():
-        raise InputError("file not found", where=str(path), hint="Check the path")
+    if str(path) != "-":
+        check_input_path(p)  # missing, unreadable, a FIFO or a device: a clear error, never a hang
     if str(path) != "-" and p.is_dir():
         p = find_history_in(p)
     fmt = input_format or ("csv" if str(path) == "-" else sniff_format(p))
@@ -159,10 +161,13 @@ def register(app: typer.Typer) -> None:
         """Show what gandiag reads from a log: format, roles, steps, loss convention, skipped lines."""
         from ..roles import parse_column_overrides
 
+        from ..guard import one_run
+
         try:
             overrides = parse_column_overrides(column or [])
-            info = describe(path, input_format=input_format, columns=overrides or None,
-                            d_loss_reduction=d_loss_reduction.value if d_loss_reduction else None)
+            with one_run(str(path)):
+                info = describe(path, input_format=input_format, columns=overrides or None,
+                                d_loss_reduction=d_loss_reduction.value if d_loss_reduction else None)
         except GandiagError as exc:
             typer.echo(f"error: {exc.one_line()}", err=True)
             raise typer.Exit(code=2) from None

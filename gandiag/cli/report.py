@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import GandiagError
+from ..errors import GandiagError, MissingExtraError
 from .analyze import fail
 
 
@@ -25,31 +25,41 @@ def register(app: typer.Typer) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
         from ..engine.loader import load_rules, select_rules
         from ..findings import FAILURE_VERDICTS
+        from ..guard import one_run
+        from ..outputs import prepare_out_dir
         from ..report.html import index_page, run_page, write_text
         from ..report.plots import run_folder_name, write_run_figures
         from ..report.summary import ReportRun
-        from .analyze import _analyze_paths, _split
+        from .analyze import _analyze_paths, _split, check_rule_paths
 
         try:
-            rule_set = load_rules(rules or [])
+            rule_set = load_rules(check_rule_paths(rules or []))
             options = {"select": _split(select), "ignore": _split(ignore), "no_samples": no_samples}
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])
+            prepare_out_dir(out, "--out")  # a file, a file in the path or no permission: say so before any work
         except GandiagError as exc:
             raise fail(exc) from None
         results, errors = _analyze_paths(paths, rule_set, options, jobs, None)
         linked, used = [], set()
+        for r in results:
+            d = r.diagnosis
+            run = ReportRun(d, r.target.key, r.target.run_id,
+                            failure=f"verdict {d.verdict.value}" if d.verdict in FAILURE_VERDICTS else None)
+            name = _unique(run_folder_name(r.target.key), used)
+            try:
+                with one_run(str(r.target.path)):  # one run's figures failing does not stop the others
+                    figures = write_run_figures(d, out / name, title=r.target.key)
+                    write_text(out / name / "report.html", run_page(run, figures, index_href="../index.html"))
+            except MissingExtraError as exc:
+                raise fail(exc) from None
+            except GandiagError as exc:
+                errors.append((str(r.target.path), exc.one_line()))
+                continue
+            linked.append((run, f"{name}/report.html"))
         try:
-            for r in results:
-                d = r.diagnosis
-                run = ReportRun(d, r.target.key, r.target.run_id,
-                                failure=f"verdict {d.verdict.value}" if d.verdict in FAILURE_VERDICTS else None)
-                name = _unique(run_folder_name(r.target.key), used)
-                figures = write_run_figures(d, out / name, title=r.target.key)
-                write_text(out / name / "report.html", run_page(run, figures, index_href="../index.html"))
-                linked.append((run, f"{name}/report.html"))
+            index = write_text(out / "index.html", index_page(linked, errors=errors))
         except GandiagError as exc:
             raise fail(exc) from None
-        index = write_text(out / "index.html", index_page(linked, errors=errors))
         for _source, message in errors:
             typer.echo(f"error: {message}", err=True)
         typer.echo(f"{len(linked)} run pages and {index} written")

@@ -118,8 +118,11 @@ def register(app: typer.Typer) -> None:
         With --stop-on the rules run live and a confirmed failure ends the run early (exit code 1).
         """
         from ..harness import make_config, train
+        from ..outputs import prepare_out_dir
 
         try:
+            if out is not None:
+                prepare_out_dir(out, "--out")  # a file or an unwritable path: said before TensorFlow loads
             cfg = make_config(str(experiment.value), str(dataset.value), steps=steps, batch_size=batch_size,
                               latent_dim=latent_dim, seed=seed, lr_d=lr_d, lr_g=lr_g, beta1_d=beta1_d,
                               beta1_g=beta1_g, label_smoothing=label_smoothing, label_noise=label_noise,
@@ -155,8 +158,11 @@ def register(app: typer.Typer) -> None:
         """Train the tutorial's experiments on embedded data, diagnose each, and summarise."""
         from ..harness.demo import run_demo
 
+        from ..outputs import prepare_out_dir
+
         t0 = time.perf_counter()
         try:
+            prepare_out_dir(out, "--out")
             with _progress(quiet) as bar:
                 rows = run_demo(out, seed=seed,
                                 progress_for=lambda name, n: _callback(bar, name, n))

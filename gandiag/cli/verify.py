@@ -30,14 +30,22 @@ def register(app: typer.Typer) -> None:
         from ..verify import load_manifest, render_json, render_junit, render_text, update_manifest
         from ..verify import verify as run_verify
 
+        from ..guard import one_run
+        from .analyze import check_rule_paths
+
         try:
-            doc, entries = load_manifest(manifest)
-            outcomes = run_verify(entries, rules=load_rules(rules or []))
+            with one_run(str(manifest)):
+                doc, entries = load_manifest(manifest)
+            outcomes = run_verify(entries, rules=load_rules(check_rule_paths(rules or [])))
         except GandiagError as exc:
             typer.echo(f"error: {exc.one_line()}", err=True)
             raise typer.Exit(code=2) from None
         if update:
-            update_manifest(manifest, doc, outcomes)
+            try:
+                update_manifest(manifest, doc, outcomes)
+            except GandiagError as exc:
+                typer.echo(f"error: {exc.one_line()}", err=True)
+                raise typer.Exit(code=2) from None
             typer.echo(f"re-pinned {len(outcomes)} run(s) in {manifest}")
             return
         render = {VerifyFormat.TEXT: render_text, VerifyFormat.JSON: render_json, VerifyFormat.JUNIT: render_junit}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import html
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from string import Template
@@ -138,9 +137,7 @@ def index_page(runs: Sequence[tuple[ReportRun, str]], *, errors: Sequence[tuple[
 
 
 def write_text(path: Path, text: str) -> Path:
-    """Write atomically, so a browser refreshing the page never sees half of it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    """Write atomically, so a browser refreshing the page never sees half of it (OutputError when it cannot)."""
+    from ..outputs import atomic_write_text
+
+    return atomic_write_text(path, text)
