@@ -4,8 +4,17 @@ A :class:`RunLogger` writes the files the analyzer reads:
 
 - ``history.csv``: one row per step, appended and flushed as it is written, so
   a process killed with SIGKILL leaves every completed row;
-- ``samples.npz``: generated samples, one key ``step_<N>`` per snapshot;
+- ``samples.npz``: generated samples, one key ``step_<N>`` per snapshot,
+  appended to the archive in place (:mod:`gandiag.npzappend`): each snapshot
+  costs the same however many came before, and a process killed in the
+  middle of one leaves the earlier ones readable;
 - any JSON file (``meta.json``), written to a temporary file and renamed.
+
+Files get the modes ``open()`` gives (``0o666`` minus the umask). The logger
+holds an exclusive lock on its folder from creation to :meth:`RunLogger.close`:
+a second process logging to the same folder gets a clear error instead of
+deleting the first one's rows, and an existing history is only appended to
+with ``resume=True``.
 
 Example
 -------
@@ -21,10 +30,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 import os
-import tempfile
+import re
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -32,33 +40,27 @@ from typing import Any
 
 import numpy as np
 
-from .errors import InputError, UsageError
+from . import npzappend
+from .errors import InputError, OutputError, RunLockedError, UsageError
+from .outputs import TEMP_SUFFIX, atomic_write_bytes, prepare_out_dir
+from .outputs import atomic_write_json as _atomic_write_json
+
+try:  # POSIX; elsewhere the folder is not locked
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 HISTORY_FILE = "history.csv"
 SAMPLES_FILE = "samples.npz"
+# temporary files of an atomic write (ours: 8 hex digits; older versions: mkstemp's 8 characters)
+_STALE_TEMP = re.compile(r"\..+\.[A-Za-z0-9_]{8}" + re.escape(TEMP_SUFFIX) + r"\Z")
 
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+__all__ = ["RunLogger", "atomic_write_bytes", "atomic_write_json", "atomic_write_npz", "load_npz"]
 
 
 def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=False, default=_json_default, allow_nan=True)
-    atomic_write_bytes(path, (text + "\n").encode("utf-8"))
+    _atomic_write_json(path, obj, default=_json_default)
 
 
 def atomic_write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarray]) -> None:
@@ -69,12 +71,15 @@ def atomic_write_npz(path: str | os.PathLike[str], arrays: Mapping[str, np.ndarr
 
 
 def load_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Read every array of an ``.npz`` file into memory (empty dict if it does not exist)."""
+    """Read every array of an ``.npz`` file into memory (empty dict if it does not exist).
+
+    An append interrupted by a crash is seen as it was before (the journal beside it).
+    """
     path = Path(path)
     if not path.exists():
         return {}
     try:
-        with np.load(path, allow_pickle=False) as data:
+        with npzappend.open_archive(path) as fh, np.load(fh, allow_pickle=False) as data:
             return {k: data[k] for k in data.files}
     except (OSError, ValueError, zipfile.BadZipFile) as exc:
         raise InputError(f"cannot read {path.name}: {exc}", where=str(path)) from exc
@@ -106,7 +111,7 @@ def _format_value(value: Any) -> str:
 
 
 class RunLogger:
-    """Append-only, crash-safe writer of a run folder.
+    """Append-only, crash-safe writer of a run folder, holding the folder's lock until :meth:`close`.
 
     Parameters
     ----------
@@ -116,32 +121,88 @@ class RunLogger:
         Metric columns (``step`` is always the first column). When omitted
         they are fixed by the first call to :meth:`log`.
     resume : bool
-        Keep an existing ``history.csv`` and append to it (its header must
-        match). Without ``resume`` an existing history is replaced.
+        Keep an existing ``history.csv`` and ``samples.npz`` and append to
+        them (the header must match). Without ``resume`` a folder that
+        already holds a run's history or samples is refused.
+
+    Raises
+    ------
+    RunLockedError
+        Another process is logging to ``out_dir``.
+    UsageError
+        ``out_dir`` holds a previous run and ``resume`` is False.
     """
 
     def __init__(self, out_dir: str | os.PathLike[str], columns: Iterable[str] | None = None,
                  resume: bool = False):
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = prepare_out_dir(out_dir, "run folder")
         self.history_path = self.out_dir / HISTORY_FILE
         self.samples_path = self.out_dir / SAMPLES_FILE
         self._columns: list[str] | None = None
         self._fh: io.TextIOWrapper | None = None
         self._writer: Any = None
-        if columns is not None:
-            self._columns = self._normalise_columns(columns)
-        if resume and self.history_path.exists() and self.history_path.stat().st_size > 0:
-            header = self._read_header()
-            if self._columns is not None and header != self._columns:
-                raise UsageError(
-                    f"cannot resume: history.csv has columns {header}, the run logs {self._columns}",
-                    where=str(self.history_path), hint="Start a new run folder or pass matching columns")
-            self._columns = header
-            self._repair_tail()
-            self._open(write_header=False)
-        elif not resume and self.history_path.exists():
-            self.history_path.unlink()
+        self._lock_fd: int | None = None
+        self._snapshot_keys: set[str] | None = None
+        self._lock()
+        try:
+            self._tidy()
+            if columns is not None:
+                self._columns = self._normalise_columns(columns)
+            has_history = self.history_path.exists() and self.history_path.stat().st_size > 0
+            if not resume and (has_history or self.samples_path.exists()):
+                what = HISTORY_FILE if has_history else SAMPLES_FILE
+                raise UsageError(f"the folder already holds a run ({what}); RunLogger does not overwrite it",
+                                 where=str(self.out_dir),
+                                 hint="Pass resume=True to append to it, or use a new folder (or delete the old run)")
+            if resume and has_history:
+                header = self._read_header()
+                if self._columns is not None and header != self._columns:
+                    raise UsageError(
+                        f"cannot resume: history.csv has columns {header}, the run logs {self._columns}",
+                        where=str(self.history_path), hint="Start a new run folder or pass matching columns")
+                self._columns = header
+                self._repair_tail()
+                self._open(write_header=False)
+        except BaseException:
+            self._unlock()
+            raise
+
+    # -- the folder's lock -------------------------------------------------------------
+
+    def _lock(self) -> None:
+        if fcntl is None:
+            return
+        fd = os.open(self.out_dir, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise RunLockedError("another process is logging to this run folder", where=str(self.out_dir),
+                                 hint="Log each run to its own folder, or wait for the other process to finish") from None
+        except OSError:
+            os.close(fd)  # a file system without locks: go on unlocked
+            return
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # closing the descriptor releases the lock
+            self._lock_fd = None
+
+    def _ensure_lock(self) -> None:
+        """Take the lock again after :meth:`close` (a snapshot or JSON written after the run ended)."""
+        if self._lock_fd is None and fcntl is not None:
+            self._lock()
+
+    def _tidy(self) -> None:
+        """With the lock held: finish or undo what a killed writer left (an interrupted snapshot, temp files)."""
+        npzappend.recover(self.samples_path)
+        for entry in os.scandir(self.out_dir):
+            if entry.is_file(follow_symlinks=False) and _STALE_TEMP.match(entry.name):
+                try:
+                    os.unlink(entry.path)
+                except OSError:
+                    pass
 
     # -- history ---------------------------------------------------------------
 
@@ -159,19 +220,38 @@ class RunLogger:
 
     def _read_header(self) -> list[str]:
         with open(self.history_path, newline="", encoding="utf-8") as fh:
-            first = fh.readline()
+            first = fh.readline(1 << 20)
         return next(csv.reader([first]))
 
     def _repair_tail(self) -> None:
-        """Drop a final partial line (a crash in the middle of a write)."""
-        data = self.history_path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            atomic_write_bytes(self.history_path, data[:cut])
+        """Drop a final partial line (a crash in the middle of a write), in place."""
+        size = self.history_path.stat().st_size
+        if not size:
+            return
+        with open(self.history_path, "r+b") as fh:
+            fh.seek(size - 1)
+            if fh.read(1) == b"\n":
+                return
+            pos, block = size, 1 << 16
+            while pos > 0:  # the last line end
+                start = max(0, pos - block)
+                fh.seek(start)
+                chunk = fh.read(pos - start)
+                i = chunk.rfind(b"\n")
+                if i >= 0:
+                    fh.truncate(start + i + 1)
+                    return
+                pos = start
+            fh.truncate(0)
 
     def _open(self, *, write_header: bool) -> None:
         # line buffering: each row reaches the OS as soon as it is written
-        self._fh = open(self.history_path, "a", newline="", encoding="utf-8", buffering=1)
+        self._ensure_lock()
+        try:
+            self._fh = open(self.history_path, "a", newline="", encoding="utf-8", buffering=1)
+        except OSError as exc:
+            raise OutputError(f"cannot write the history ({exc.strerror})", where=str(self.history_path),
+                              hint="Check the folder can be written") from None
         self._writer = csv.writer(self._fh, lineterminator="\n")
         if write_header:
             self._writer.writerow(self._columns)
@@ -201,7 +281,10 @@ class RunLogger:
     def truncate_after(self, step: int) -> None:
         """Keep only rows with ``step <= step`` (atomic rewrite); used by resume."""
         was_open = self._fh is not None
-        self.close()
+        self._ensure_lock()
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = self._writer = None
         if self.history_path.exists():
             self._repair_tail()
             with open(self.history_path, newline="", encoding="utf-8") as fh:
@@ -219,18 +302,38 @@ class RunLogger:
             arrays = load_npz(self.samples_path)
             keep = {k: v for k, v in arrays.items() if _snapshot_step(k) <= step}
             if len(keep) != len(arrays):
-                atomic_write_npz(self.samples_path, keep)
+                npzappend.new_archive(self.samples_path, keep)
+            self._snapshot_keys = set(keep)
         if was_open:
             self._open(write_header=False)
 
     # -- samples and JSON --------------------------------------------------------
 
     def snapshot(self, step: int, samples: np.ndarray, *, dtype: Any = np.float16) -> None:
-        """Add ``samples`` under key ``step_<step>`` to ``samples.npz`` (atomic rewrite)."""
-        arrays = load_npz(self.samples_path)
-        arrays[f"step_{int(step)}"] = np.asarray(samples).astype(dtype)
-        ordered = dict(sorted(arrays.items(), key=lambda kv: _snapshot_step(kv[0])))
-        atomic_write_npz(self.samples_path, ordered)
+        """Add ``samples`` under key ``step_<step>`` to ``samples.npz``.
+
+        Appended in place with a crash journal, at a cost that does not grow
+        with the number of snapshots; a snapshot at a step already in the
+        archive replaces it (a full rewrite).
+        """
+        self._ensure_lock()
+        key = f"step_{int(step)}"
+        array = np.asarray(samples).astype(dtype)
+        if self._snapshot_keys is None:
+            npzappend.recover(self.samples_path)
+            self._snapshot_keys = set(npzappend.member_names(self.samples_path)) if self.samples_path.exists() else set()
+        try:
+            if key in self._snapshot_keys:
+                arrays = load_npz(self.samples_path)
+                arrays[key] = array
+                ordered = dict(sorted(arrays.items(), key=lambda kv: _snapshot_step(kv[0])))
+                npzappend.new_archive(self.samples_path, ordered)
+            else:
+                npzappend.append_arrays(self.samples_path, {key: array})
+        except OSError as exc:
+            raise OutputError(f"cannot write the snapshot ({exc.strerror or type(exc).__name__})",
+                              where=str(self.samples_path), hint="Free some space or check the folder") from None
+        self._snapshot_keys.add(key)
 
     def write_json(self, name: str, obj: Any) -> Path:
         """Write ``obj`` to ``out_dir/name`` atomically; returns the path."""
@@ -245,11 +348,18 @@ class RunLogger:
         return path
 
     def close(self) -> None:
-        """Close the history file (rows are already on disk)."""
+        """Close the history file (rows are already on disk) and release the folder's lock."""
         if self._fh is not None:
             self._fh.close()
             self._fh = None
             self._writer = None
+        self._unlock()
+
+    def __del__(self) -> None:
+        try:
+            self._unlock()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
 
     def __enter__(self) -> RunLogger:
         return self
