@@ -41,13 +41,19 @@ their lightest at -1: the absolute level of a tile is lost, its pattern is not.
 
 from __future__ import annotations
 
+import math
 import re
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, LimitError
+from ..limits import current_limits
+from ._bytes import check_input_path
+
+#: the largest step a snapshot key may name (the history's steps are 64-bit integers too)
+MAX_STEP = 2**62
 
 #: Step key of a snapshot that holds the end of the run (``.npy`` or image folder
 #: read without ``last_step``); the caller replaces it with the history's last step.
@@ -96,6 +102,7 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
     p = Path(path)
     if not p.exists():
         raise InputError("sample file not found", where=str(p), hint="Check the --samples path")
+    check_input_path(p, what="sample file")
     step = END_OF_RUN if last_step is None else int(last_step)
     if p.is_dir():
         pngs = _pngs(p)
@@ -124,6 +131,11 @@ def read_reference(path: str | Path) -> np.ndarray:
     p = Path(path)
     if not p.exists():
         raise InputError("reference file not found", where=str(p), hint="Check the --real path")
+    check_input_path(p, what="reference file")
+    return _finite_reference(_read_reference(p), p)
+
+
+def _read_reference(p: Path) -> np.ndarray:
     if p.is_dir():
         return _read_png_samples(_pngs(p), p)
     suffix = p.suffix.lower()
@@ -140,6 +152,16 @@ def read_reference(path: str | Path) -> np.ndarray:
                          where=str(p), hint="Store the reference under the key 'real'")
     raise InputError(f"unknown reference file type '{p.suffix}'", where=str(p),
                      hint="Give a .npz (key 'real'), a .npy or a folder of PNG images")
+
+
+def _finite_reference(arr: np.ndarray, p: Path) -> np.ndarray:
+    """A reference must hold real data: at least one sample whose values are all finite."""
+    flat = arr.reshape(len(arr), -1)
+    finite = np.isfinite(flat).all(axis=1) if flat.dtype.kind == "f" else np.ones(len(arr), dtype=bool)
+    if not finite.any():
+        raise InputError(f"the real reference holds no finite sample (all {len(arr)} hold NaN or inf)", where=str(p),
+                         hint="Write real.npz from the training data (scaled to [-1, 1]), not from generated samples")
+    return arr
 
 
 def read_grid_png(path: str | Path, grid: tuple[int, int] = (10, 10), *,
@@ -260,6 +282,7 @@ def _grid_dims(grid, where: str) -> tuple[int, int]:
 def _open_image(p: Path):
     from PIL import Image, UnidentifiedImageError
 
+    check_input_path(p, what="image")
     try:
         with Image.open(p) as im:
             im.load()
@@ -268,8 +291,11 @@ def _open_image(p: Path):
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 return Image.alpha_composite(white, rgba).convert("L")
             return im.convert("L") if im.mode not in ("L", "I", "I;16", "F") else im.copy()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
-        raise InputError(f"cannot read image ({exc})", where=str(p),
+    except Image.DecompressionBombError:
+        raise LimitError("image is larger than Pillow's decompression-bomb limit", where=str(p),
+                         hint="Give sample images of a normal size (raise PIL.Image.MAX_IMAGE_PIXELS in Python if genuine)") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise InputError(f"cannot read image ({str(exc)[:80]})", where=str(p),
                          hint="Give PNG files written by matplotlib or Pillow") from None
 
 
@@ -298,6 +324,9 @@ def _read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, 
         if not m:
             raise InputError("grid image name has no step number", where=str(f),
                              hint="Name grid images like generated_plot_NNN.png (NNN = step)")
+        if len(m.group(1)) > 19 or int(m.group(1)) > MAX_STEP:
+            raise InputError(f"grid image name gives a step beyond {MAX_STEP:,}", where=str(f),
+                             hint="Name grid images like generated_plot_NNN.png (NNN = step)")
         step = int(m.group(1))
         if step in out:
             raise InputError(f"two grid images for step {step}", where=str(f), hint="Keep one image per step")
@@ -308,8 +337,14 @@ def _read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, 
 def _read_png_samples(files: list[Path], folder: Path) -> np.ndarray:
     """Per-sample images scaled from [0, 255] to [-1, 1] (not inverted: bright is high)."""
     arrays, shape = [], None
+    budget = current_limits().max_sample_bytes
     for f in files:
         a = _to_unit(_open_image(f)) * 2 - 1
+        budget -= 4 * a.size
+        if budget < 0:
+            limits = current_limits()
+            raise LimitError(f"the images hold more than {limits.max_sample_bytes:,} bytes of samples",
+                             where=str(folder), hint=limits.raise_hint("max_sample_bytes"))
         if shape is None:
             shape = a.shape
         elif a.shape != shape:
@@ -319,19 +354,69 @@ def _read_png_samples(files: list[Path], folder: Path) -> np.ndarray:
     return np.stack(arrays)
 
 
+def _array_header(fh, where: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from a ``.npy`` header, without reading the data."""
+    from numpy.lib import format as npy
+
+    try:
+        version = npy.read_magic(fh)
+        if version == (1, 0):
+            shape, _, dtype = npy.read_array_header_1_0(fh)
+        elif version in ((2, 0), (3, 0)):
+            shape, _, dtype = npy.read_array_header_2_0(fh)
+        else:
+            raise ValueError(f"unsupported .npy version {version}")
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, zipfile.BadZipFile) as exc:
+        raise InputError(f"not a numpy array ({str(exc)[:80]})", where=where,
+                         hint="Save samples with numpy.save / numpy.savez") from None
+    if dtype.hasobject:
+        raise InputError("the array holds Python objects (a pickle), which gandiag does not load", where=where,
+                         hint="Save samples as a numeric array")
+    return tuple(shape), dtype
+
+
+def _checked_size(shape: tuple[int, ...], dtype: np.dtype, used: int, where: str) -> int:
+    limits = current_limits()
+    total = used + math.prod(shape) * dtype.itemsize
+    if total > limits.max_sample_bytes:
+        raise LimitError(f"sample arrays of more than {limits.max_sample_bytes:,} bytes (shape {shape}, {dtype})",
+                         where=where, hint=limits.raise_hint("max_sample_bytes"))
+    return total
+
+
 def _load_npy(p: Path) -> np.ndarray:
     try:
+        with open(p, "rb") as fh:
+            shape, dtype = _array_header(fh, str(p))
+            _checked_size(shape, dtype, 0, str(p))
         return np.load(p, allow_pickle=False)
     except (ValueError, OSError, EOFError) as exc:
-        raise InputError(f"cannot read .npy ({exc})", where=str(p), hint="Save samples with numpy.save") from None
+        raise InputError(f"cannot read .npy ({str(exc)[:80]})", where=str(p), hint="Save samples with numpy.save") from None
 
 
 def _load_npz(p: Path) -> dict[str, np.ndarray]:
+    """The ``.npy`` members of an archive (a later member of the same name wins), headers checked first."""
+    from numpy.lib import format as npy
+
+    from ..npzappend import open_archive
+
+    arrays: dict[str, np.ndarray] = {}
     try:
-        with np.load(p, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
-        raise InputError(f"cannot read .npz ({exc})", where=str(p), hint="Save samples with numpy.savez") from None
+        with open_archive(p) as fh, zipfile.ZipFile(fh) as zf:  # as before an append a crash interrupted
+            members = {}
+            for info in zf.infolist():
+                if info.filename.endswith(".npy") and not info.is_dir():
+                    members[info.filename[:-4]] = info  # the last of a name wins, as numpy's reader does
+            used = 0
+            for key, info in members.items():
+                with zf.open(info) as fh:
+                    shape, dtype = _array_header(fh, f"{p}:{key}")
+                used = _checked_size(shape, dtype, used, f"{p}:{key}")
+            for key, info in members.items():
+                with zf.open(info) as fh:
+                    arrays[key] = npy.read_array(fh, allow_pickle=False)
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError) as exc:
+        raise InputError(f"cannot read .npz ({str(exc)[:80]})", where=str(p), hint="Save samples with numpy.savez") from None
     if not arrays:
         raise InputError(".npz holds no arrays", where=str(p), hint="Save one array per snapshot as step_<N>")
     return arrays
@@ -343,6 +428,9 @@ def _read_npz_snapshots(p: Path) -> dict[int, np.ndarray]:
     for key, arr in arrays.items():
         m = _STEP_KEY.match(key)
         if m:
+            if len(m.group(1)) > 19 or int(m.group(1)) > MAX_STEP:
+                raise InputError(f"snapshot key '{key[:40]}' names a step beyond {MAX_STEP:,}", where=str(p),
+                                 hint="Name each snapshot step_<N> with N the training step")
             out[int(m.group(1))] = _as_sample_array(arr, p, key=key)
     if not out:
         shown = ", ".join(sorted(arrays)[:5])
@@ -361,6 +449,9 @@ def _as_sample_array(arr: np.ndarray, p: Path, *, key: str | None = None) -> np.
                          hint="Save an array of shape (n_samples, ...)")
     if arr.ndim == 1:
         arr = arr[:, None]
+    if 0 in arr.shape[1:]:
+        raise InputError(f"samples have no features (shape {arr.shape})", where=where,
+                         hint="Save an array of shape (n_samples, n_features) or (n_samples, height, width[, channels])")
     return arr
 
 
