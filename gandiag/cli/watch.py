@@ -14,7 +14,8 @@ from typing import Annotated, Any
 import typer
 
 from ..errors import GandiagError, InputError, UsageError
-from .analyze import fail
+from ..guard import one_run
+from .analyze import check_rule_paths, fail
 
 
 class WatchFormat(StrEnum):
@@ -60,9 +61,12 @@ def _finished(folder: Path | None) -> bool:
     """A harness run folder whose meta.json says the run is over."""
     if folder is None:
         return False
+    meta = folder / "meta.json"
     try:
-        return json.loads((folder / "meta.json").read_text())["status"] != "running"
-    except (OSError, ValueError, KeyError, TypeError):
+        if not meta.is_file() or meta.stat().st_size > 1 << 20:
+            return False
+        return json.loads(meta.read_text())["status"] != "running"
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):
         return False
 
 
@@ -99,7 +103,6 @@ def register(app: typer.Typer) -> None:
         without one, 2 bad input.
         """
         from ..engine.loader import load_rules
-        from ..live.follow import ConsoleRows, CsvRows, LineFollower
         from ..monitor import Monitor
         from ..roles import parse_column_overrides
 
@@ -109,7 +112,7 @@ def register(app: typer.Typer) -> None:
             if poll <= 0 or idle < 0:
                 raise UsageError("--poll must be > 0 and --idle >= 0")
             columns = parse_column_overrides(column or []) or None
-            monitor = Monitor(rules=load_rules(rules or []), select=_split(select), ignore=_split(ignore),
+            monitor = Monitor(rules=load_rules(check_rule_paths(rules or [])), select=_split(select), ignore=_split(ignore),
                               settle=settle_fraction, planned_steps=planned_steps, loss=loss,
                               d_loss_reduction=d_loss_reduction, columns=columns, stop_on=_split(stop_on),
                               min_steps=min_steps, min_fraction=min_fraction, patience=patience, source=str(path))
@@ -118,47 +121,86 @@ def register(app: typer.Typer) -> None:
 
         folder = path if path.is_dir() else None
         target = _target(path)
-        follower = LineFollower(target)
-        reader: Any = None
-        last_news = time.monotonic()
-        fed = 0
+        final_options = {"columns": columns, "loss": loss, "d_loss_reduction": d_loss_reduction,
+                         "settle_fraction": settle_fraction}
         try:
-            while True:
-                lines = follower.poll()
-                if follower.rewritten:
-                    raise InputError("the file was rewritten from the start while being watched", where=str(target),
-                                     hint="Watch the new run again")
-                if lines:
-                    last_news = time.monotonic()
-                    if reader is None:
-                        is_csv = (input_format is WatchFormat.CSV or
-                                  (input_format is None and _looks_like_csv_header(lines[0])))
-                        reader = (CsvRows if is_csv else ConsoleRows)(str(target), columns)
-                    for step, metrics in reader.feed(lines):
-                        if monitor.last_step is not None and step <= monitor.last_step:
-                            continue  # a repeated or older step (a restarted script): not fed twice
-                        state = monitor.update(step, **metrics)
-                        fed += 1
-                        if _report(state, verbose):
-                            raise typer.Exit(code=1)
-                    if fed and _report(monitor.evaluate(), verbose):
-                        raise typer.Exit(code=1)
-                elif time.monotonic() - last_news >= idle or (_finished(folder) and fed):
-                    break
-                else:
-                    time.sleep(poll)
-            if not fed:
-                what = "file not found" if not target.exists() else "no training metrics in the log"
-                raise InputError(f"{what} (waited {idle:g} s)", where=str(target),
-                                 hint="Check the path, or start the watch after the run begins logging")
-            final = monitor.finish()
+            with one_run(str(target)):
+                confirmed, final = _follow(target, folder, monitor, input_format, columns, idle, poll, verbose,
+                                           final_options)
         except GandiagError as exc:
             raise fail(exc) from None
+        if confirmed:
+            raise typer.Exit(code=1)
         onset = "-" if final.onset_step is None else final.onset_step
         typer.echo(f"final    {final.verdict.value} (confidence {final.confidence:.2f}, onset step {onset}) "
                    f"over {final.n_steps} steps: {final.reason}")
         if final.verdict in monitor.stop_on:
             raise typer.Exit(code=1)
+
+
+def _follow(target: Path, folder: Path | None, monitor: Any, input_format: WatchFormat | None,
+            columns: dict[str, str] | None, idle: float, poll: float, verbose: bool,
+            final_options: dict[str, Any]) -> tuple[bool, Any]:
+    """Feed the monitor until a failure is confirmed (``(True, None)``) or the log stops growing (``(False, final)``).
+
+    Rows whose step does not increase are not fed (the monitor judges rows in
+    the order they are written); the first one is warned about, and the final
+    verdict then reads the whole log as ``gandiag analyze`` does (sorted and
+    merged), so it is the offline answer.
+    """
+    from ..live.follow import ConsoleRows, CsvRows, LineFollower
+
+    follower = LineFollower(target)
+    reader: Any = None
+    last_news = time.monotonic()
+    fed = backwards = 0
+    while True:
+        lines = follower.poll()
+        if lines:
+            last_news = time.monotonic()
+            if reader is None:
+                is_csv = (input_format is WatchFormat.CSV or
+                          (input_format is None and _looks_like_csv_header(lines[0])))
+                reader = (CsvRows if is_csv else ConsoleRows)(str(target), columns)
+            for step, metrics in reader.feed(lines):
+                if monitor.last_step is not None and step <= monitor.last_step:
+                    backwards += 1
+                    if backwards == 1:
+                        _warn_backwards(target, step, monitor.last_step)
+                    continue
+                state = monitor.update(step, **metrics)
+                fed += 1
+                if _report(state, verbose):
+                    return True, None
+            if getattr(reader, "unsorted", False) and not backwards:
+                backwards += 1
+                _warn_backwards(target, None, monitor.last_step)
+            if fed and _report(monitor.evaluate(), verbose):
+                return True, None
+        elif time.monotonic() - last_news >= idle or (_finished(folder) and fed):
+            break
+        else:
+            time.sleep(poll)
+    if not fed:
+        what = "file not found" if not target.exists() else "no training metrics in the log"
+        raise InputError(f"{what} (waited {idle:g} s)", where=str(target),
+                         hint="Check the path, or start the watch after the run begins logging")
+    if not backwards:
+        return False, monitor.finish()
+    from ..api import analyze
+
+    fmt = "csv" if isinstance(reader, CsvRows) else "console"
+    loss = monitor.family.value if monitor.family is not None else None
+    return False, analyze(target, rules=monitor.rules, input_format=fmt, no_samples=True,
+                          columns=final_options["columns"], loss=loss,
+                          d_loss_reduction=final_options["d_loss_reduction"],
+                          settle_fraction=final_options["settle_fraction"])
+
+
+def _warn_backwards(target: Path, step: int | None, last: int | None) -> None:
+    what = f"step {step} comes after step {last}" if step is not None else "the steps go backwards"
+    typer.echo(f"warning: {target}: {what}: watch judges rows in the order they are written and skips such rows; "
+               "the final verdict reads the whole log sorted, as `gandiag analyze` does", err=True)
 
 
 def _report(state: Any, verbose: bool) -> bool:
