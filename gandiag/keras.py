@@ -75,6 +75,7 @@ class _Diagnostics:
         self.triggered: list[MonitorState] = []
         self._armed = True
         self._previous: dict[str, float] = {}
+        self._unlogged: set[str] = set()  # metrics that appeared after the first batch (not in history.csv)
 
     def batch_end(self, batch: int, logs: Mapping[str, Any] | None, model: Any) -> None:
         """One training batch finished: log, monitor, and act on a confirmed failure."""
@@ -83,7 +84,7 @@ class _Diagnostics:
             return
         self.step += 1
         if self.logger is not None:
-            self.logger.log(self.step, **metrics)
+            self.logger.log(self.step, **self._loggable(metrics))
         state = self.monitor.update(self.step, **metrics)
         self.state = state
         if self.verbose:
@@ -97,11 +98,33 @@ class _Diagnostics:
             self.triggered.append(state)
             self._act(state, model)
 
+    def _loggable(self, metrics: dict[str, float]) -> dict[str, float]:
+        """The metrics ``history.csv`` has columns for; a metric that first appears later is warned about once.
+
+        The CSV's columns are fixed by the first batch (a header cannot grow
+        without rewriting the file); the monitor still judges the new metric.
+        """
+        columns = self.logger.columns if self.logger is not None else None
+        if columns is None:
+            return metrics
+        known = set(columns)
+        new = [name for name in metrics if name not in known and name not in self._unlogged]
+        if new:
+            self._unlogged.update(new)
+            warnings.warn(f"gandiag: metric(s) {', '.join(map(repr, new))} first appeared at step {self.step}, after "
+                          f"history.csv's columns were fixed by the first batch; they are monitored but not written "
+                          f"to {self.logger.history_path}", RuntimeWarning, stacklevel=4)
+        return {k: v for k, v in metrics.items() if k in known}
+
     def _metrics(self, batch: int, logs: Mapping[str, Any]) -> dict[str, float]:
         out: dict[str, float] = {}
         for name, value in logs.items():
+            if isinstance(value, (str, bytes)):
+                continue  # not a metric
             try:
                 v = float(value)
+            except OverflowError:
+                v = math.inf  # an integer beyond float's range: an overflowed metric
             except (TypeError, ValueError):
                 continue  # not a scalar metric
             if self.running_mean and math.isfinite(v):
