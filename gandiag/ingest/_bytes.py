@@ -222,8 +222,9 @@ def open_log(path: str | Path, *, limits: ReadLimits | None = None) -> LogStream
     limits = limits or current_limits()
     if str(path) == "-":
         stdin = sys.stdin.buffer
-        peek = getattr(stdin, "peek", None)
-        if peek is not None and peek(2)[:2] == _GZIP_MAGIC:
+        if not hasattr(stdin, "peek"):  # a BytesIO (tests, embedding): buffered, so that it can be peeked at
+            stdin = io.BufferedReader(stdin)
+        if stdin.peek(2)[:2] == _GZIP_MAGIC:
             return LogStream(gzip.GzipFile(fileobj=stdin, mode="rb"), "<stdin>", limits, gz=True)
         return LogStream(stdin, "<stdin>", limits)
     fh = open_binary(path)
