@@ -31,6 +31,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/many_runs.py
 	$(PY) benchmarks/monitor_speed.py
 	$(PY) benchmarks/monitor_replay.py
+	$(PY) benchmarks/hostile_inputs.py
+	$(PY) benchmarks/console_speed.py
+	$(PY) benchmarks/snapshot_cost.py
 	$(PY) benchmarks/accuracy.py
 
 clean:
