@@ -15,6 +15,7 @@ MAX_LINE = 300
 _PREFIX = len("error: ")
 _MAX_WHERE = 120
 _MAX_HINT = 160
+_KEPT_HINT = 100  # the hint keeps this much before the message gives up any of its own
 _MIN_MESSAGE = 80
 
 
@@ -62,20 +63,21 @@ class GandiagError(Exception):
     def one_line(self) -> str:
         """``WHERE: WHAT. HINT.`` on one line of at most ``MAX_LINE - len('error: ')`` characters.
 
-        The place and the hint are kept whole when they fit (the message is
-        shortened first, down to :data:`_MIN_MESSAGE` characters), then the
-        hint and the place are shortened too.
+        The place (up to 120 characters) and the first 100 characters of the
+        hint are kept; the message gets the rest (at least 80 characters), and
+        the hint any room left after it.
         """
         budget = MAX_LINE - _PREFIX
         where = printable(self.where) if self.where else ""
         hint = printable(self.hint).rstrip(".") if self.hint else ""
         message = printable(self.message).rstrip(".")
         extra = (2 if where else 0) + (3 if hint else 1)  # ": " and ". " + "."
-        w, h = min(len(where), _MAX_WHERE), min(len(hint), _MAX_HINT)
-        m = min(len(message), max(_MIN_MESSAGE, budget - extra - w - h))
-        if m + w + h + extra > budget:  # a long message needs its minimum: shorten the hint, then the place
-            h = min(h, max(40, budget - extra - m - w))
-            w = min(w, budget - extra - m - h)
+        w = min(len(where), _MAX_WHERE)
+        m = min(len(message), max(_MIN_MESSAGE, budget - extra - w - min(len(hint), _KEPT_HINT)))
+        h = min(len(hint), _MAX_HINT, max(0, budget - extra - w - m))
+        if hint and h < min(len(hint), 40):  # a long message and a long place: keep 40 characters of the hint
+            h = min(len(hint), 40)
+            w = max(0, budget - extra - m - h)
         where, hint, message = clip(where, w, middle=True), clip(hint, h), clip(message, m)
         text = f"{where}: {message}" if where else message
         text = f"{text}. {hint}." if hint else f"{text}."
