@@ -64,8 +64,25 @@ def check_rule_paths(paths) -> list[Path]:
             if st.st_size > limits.max_rule_bytes:
                 raise UsageError(f"rule file of {st.st_size:,} bytes is larger than {limits.max_rule_bytes:,}",
                                  where=str(f), hint=limits.raise_hint("max_rule_bytes"))
+            _parses_without_recursing(f)
         out.append(p)
     return out
+
+
+def _parses_without_recursing(path: Path) -> None:
+    """A TOML file nested so deeply that tomllib recurses out of the stack is a usage error, not a traceback.
+
+    Other TOML problems are left to the rule loader, which reports every one of them with its key.
+    """
+    import tomllib
+
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UsageError("rule file nested too deeply to read", where=str(path),
+                         hint="Give --rules a rule file written as docs/rules.md describes") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        pass
 
 
 def _split(values: list[str] | None) -> list[str]:

@@ -127,3 +127,11 @@ def test_manifest_nested_too_deeply(tmp_path):
 def test_limit_variables_that_are_not_numbers(run):
     line = assert_contract(cli("analyze", run, env={"GANDIAG_MAX_LINE": "lots"}), "GANDIAG_MAX_LINE")[0]
     assert "whole number" in line
+
+
+def test_rule_file_nested_too_deeply(run, tmp_path):
+    deep = tmp_path / "GD999-deep.toml"
+    deep.write_text("a = " + "[" * 100_000 + "]" * 100_000 + "\n")
+    for args in (["analyze", run, "--rules", deep], ["rules", "list", "--rules", deep]):
+        line = assert_contract(cli(*args), str(deep))[0]
+        assert "nested too deeply" in line
