@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 import numpy as np
 import typer
 
-from ..errors import GandiagError, InputError
+from ..errors import GandiagError
 from ..history import Reduction
 from ..roles import Role
 

@@ -74,7 +74,6 @@ def _read_stream(stream) -> RawTable:
     import pandas as pd
 
     where = stream.where
-    limits = stream.limits
     head = stream.head(8192)
     if not head.strip() and not stream.head(len(head) + 1)[len(head):]:
         raise InputError("empty file", where=where, hint="The run wrote nothing yet; check the path or wait for the first step")
