@@ -103,26 +103,41 @@ def test_csv_field_larger_than_the_csv_module_allows():
 
 # -- the command ---------------------------------------------------------------------------------
 
-def _watch_while(log: Path, action, *args: str):
-    """Run ``gandiag watch log`` while ``action`` changes the file from another thread."""
-    thread = threading.Thread(target=action)
+def _watch_while(log: Path, action, *args: str, monkeypatch=None):
+    """Run ``gandiag watch log`` while ``action`` changes the file from another thread, once the watch has read it."""
+    started = threading.Event()
+    real_poll = LineFollower.poll
+
+    def poll(self):
+        lines = real_poll(self)
+        if lines:
+            started.set()
+        return lines
+
+    monkeypatch.setattr(LineFollower, "poll", poll)
+
+    def act():
+        if started.wait(20):
+            action()
+
+    thread = threading.Thread(target=act)
     thread.start()
     try:
         return cli("watch", log, "--poll", "0.02", *args)
     finally:
+        started.set()
         thread.join()
 
 
-def test_watch_stops_on_rotation(tmp_path):
+def test_watch_stops_on_rotation(tmp_path, monkeypatch):
     log = tmp_path / "history.csv"
     _write(log, LINES[:60])
 
     def rotate():
-        time.sleep(0.4)
         os.rename(log, tmp_path / "history.csv.1")
         _write(log, LINES[:300])
 
-    r = _watch_while(log, rotate, "--idle", "3")
+    r = _watch_while(log, rotate, "--idle", "3", monkeypatch=monkeypatch)
     line = assert_contract(r, str(log))[0]
     assert "rotated" in line or "moved or deleted" in line
 
@@ -166,7 +181,7 @@ def test_watch_10MB_field(tmp_path):
     assert "longer than 1,048,576 bytes" in line
 
 
-def test_watch_growing_log_that_is_replaced_midway(tmp_path):
+def test_watch_growing_log_that_is_replaced_midway(tmp_path, monkeypatch):
     """The old run's lines are judged, the new file's are not mixed in: the watch stops and says so."""
     log = tmp_path / "history.csv"
     _write(log, LINES[:2])
@@ -179,6 +194,6 @@ def test_watch_growing_log_that_is_replaced_midway(tmp_path):
         _write(tmp, LINES[:400])
         os.replace(tmp, log)
 
-    r = _watch_while(log, grow_then_replace, "--idle", "3")
+    r = _watch_while(log, grow_then_replace, "--idle", "3", monkeypatch=monkeypatch)
     assert_contract(r, str(log))
     assert "rotated" in error_lines(r)[0]
