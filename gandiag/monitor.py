@@ -42,6 +42,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .classify import classify
+from .live.validate import checked_row
 from .engine.evaluate import SignalCache, compare, rows_for, scaled_params, settle_start_at, step_interval
 from .engine.loader import load_rules, select_rules
 from .engine.model import Condition, Family, Rule, Signal
@@ -279,7 +280,7 @@ class Monitor:
         logged non-finite value (evidence of divergence). Names go through the
         alias table (``d1``, ``errD``, ``lossG`` ...) like a log's columns.
         """
-        step = int(step)
+        step, metrics = checked_row(step, metrics)
         row = self._steps.n
         if row and step <= self._steps.view(row - 1, row)[0]:
             raise UsageError(f"steps must increase: got step {step} after {self.last_step}",

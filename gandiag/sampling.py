@@ -95,8 +95,9 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
     from .signals.diversity import MIN_SAMPLES, SMALL_SAMPLES
 
     if any(r.get("insufficient") == 1.0 for r in rows):
-        n = min(int(r["n_fake"]) for r in rows)
-        notes.append(f"insufficient samples: snapshots of {n} samples are too small for diversity statistics "
+        n = min(int(round(r["n_fake"] * (1 - (r["nonfinite_share"] if np.isfinite(r["nonfinite_share"]) else 0))))
+                for r in rows)
+        notes.append(f"insufficient samples: snapshots of {n} finite samples are too small for diversity statistics "
                      f"(need at least {MIN_SAMPLES}); sample rules did not judge them")
     used = [int(r["n_used"]) for r in rows if np.isfinite(r.get("n_used", np.nan)) and r.get("insufficient") != 1.0]
     if real is None:

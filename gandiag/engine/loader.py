@@ -85,12 +85,9 @@ def load_scores(path: str | Path) -> dict[str, float]:
         Listing every problem in the file.
     """
     p = Path(path)
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleError([f"{p}: TOML syntax error: {exc}"]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RuleError([f"{p}: cannot read scores file: {exc}"]) from None
+    data, problem = _read_toml(p, "scores file")
+    if problem is not None:
+        raise RuleError([problem])
     problems = []
     if data.get("schema") != SCORES_SCHEMA:
         problems.append(f"{p}:schema: expected \"{SCORES_SCHEMA}\", got {data.get('schema')!r}")
@@ -194,14 +191,35 @@ def load_rules(paths: Sequence[str | Path] | None = None, *, include_default: bo
     return dict(sorted(rules.items()))
 
 
-def _load_file(path: Path) -> tuple[Rule | None, list[str]]:
+def _read_toml(path: Path, what: str) -> tuple[dict | None, str | None]:
+    """A rule or scores file's data, or the one problem with it: not a regular file, too big, not TOML."""
+    from ..errors import InputError
+    from ..ingest._bytes import check_input_path
+    from ..limits import current_limits
+
     where = str(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        st = check_input_path(path, what=what)
+    except InputError as exc:
+        return None, f"{where}: {exc.message}"
+    limit = current_limits().max_rule_bytes
+    if st.st_size > limit:
+        return None, f"{where}: {what} is {st.st_size} bytes, more than the {limit}-byte limit (GANDIAG_MAX_RULE_BYTES)"
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8")), None
     except tomllib.TOMLDecodeError as exc:
-        return None, [f"{where}: TOML syntax error: {exc}"]
+        return None, f"{where}: TOML syntax error: {exc}"
+    except RecursionError:
+        return None, f"{where}: TOML nested too deeply to read"
     except (OSError, UnicodeDecodeError) as exc:
-        return None, [f"{where}: cannot read rule file: {exc}"]
+        return None, f"{where}: cannot read {what}: {exc}"
+
+
+def _load_file(path: Path) -> tuple[Rule | None, list[str]]:
+    where = str(path)
+    data, problem = _read_toml(path, "rule file")
+    if problem is not None:
+        return None, [problem]
     problems: list[str] = []
 
     def bad(key: str, what: str) -> None:
