@@ -157,8 +157,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--figure", type=Path, help="write the reliability diagram (PNG) here")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    from gandiag.calibrate import (calibrate, check_corpus, collect_corpus, default_cache_dir,
-                                   leave_one_family_out, read_corpus)
+    from gandiag.calibrate import (
+        calibrate,
+        check_corpus,
+        collect_corpus,
+        default_cache_dir,
+        leave_one_family_out,
+        read_corpus,
+    )
     from gandiag.engine.loader import load_rules
 
     t0 = time.perf_counter()

@@ -42,7 +42,7 @@ import gzip
 import io
 import json
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -175,14 +175,14 @@ def _flat(x: np.ndarray) -> np.ndarray:
     return np.asarray(x, dtype=np.float64).reshape(len(x), -1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _dataset(name: str):
     from gandiag.harness.datasets import load_dataset
 
     return load_dataset(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _real_spread(name: str) -> float:
     return _mean_pairwise(_subsample(_flat(truth(name).real), MAX_SAMPLES, seed=1))
 
@@ -302,7 +302,7 @@ def _tabular_truth(name: str) -> Truth:
     return Truth(name, "tabular", expected, real, assign, nn_limit)
 
 
-@lru_cache(maxsize=None)
+@cache
 def truth(name: str) -> Truth:
     """The oracle's knowledge of data family ``name`` (built once per process)."""
     from gandiag.harness import datasets

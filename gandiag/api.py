@@ -8,12 +8,19 @@ from functools import lru_cache
 from pathlib import Path
 
 from .classify import classify, detect_loss_family
-from .engine.evaluate import (Axis, SignalCache, SnapshotTable, evaluate_rule, rule_applies, settle_start_at,
-                              step_interval)
+from .engine.evaluate import (
+    Axis,
+    SignalCache,
+    SnapshotTable,
+    evaluate_rule,
+    rule_applies,
+    settle_start_at,
+    step_interval,
+)
 from .engine.loader import load_rules, select_rules
 from .engine.model import Family, Rule
 from .errors import UsageError
-from .findings import Diagnosis, Finding, Severity, SettleWindow, Status, Verdict
+from .findings import Diagnosis, Finding, SettleWindow, Severity, Status, Verdict
 from .history import LossFamily, RunHistory
 
 DEFAULT_SETTLE_FRACTION = 0.25

@@ -173,7 +173,7 @@ class RunHistory:
         source: str = "<memory>",
         d_loss_reduction: Reduction | str = Reduction.MEAN,
         **series,
-    ) -> "RunHistory":
+    ) -> RunHistory:
         """Build a history from canonical arrays (for the API and tests).
 
         >>> h = RunHistory.from_arrays(g_loss=[1.0, 0.9, 1.1], d_loss=[0.6, 0.7, 0.6])

@@ -42,7 +42,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .classify import classify
-from .live.validate import checked_row
 from .engine.evaluate import SignalCache, compare, rows_for, scaled_params, settle_start_at, step_interval
 from .engine.loader import load_rules, select_rules
 from .engine.model import Condition, Family, Rule, Signal
@@ -58,6 +57,7 @@ from .history import (
 )
 from .live.buffer import Column
 from .live.episodes import EpisodeTracker
+from .live.validate import checked_row
 from .roles import ACC_ROLES, INDEX_ROLES, LOSS_ROLES, Role, resolve_role
 
 #: Rows between two evaluations of the rules (the cost of one evaluation is spread over them).

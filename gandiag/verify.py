@@ -96,7 +96,6 @@ def load_manifest(path: str | Path) -> tuple[dict, list[Entry]]:
 def verify(entries: list[Entry], *, rules=None) -> list[Outcome]:
     from .api import analyze
     from .errors import GandiagError
-
     from .guard import one_run
 
     out = []
@@ -110,9 +109,9 @@ def verify(entries: list[Entry], *, rules=None) -> list[Outcome]:
         problem = None
         if d.verdict.value != e.expected_verdict:
             problem = f"verdict {d.verdict.value}, expected {e.expected_verdict}"
-        elif e.expected_onset_step is not None:
-            if d.onset_step is None or abs(d.onset_step - e.expected_onset_step) > e.onset_tolerance:
-                problem = f"onset step {d.onset_step}, expected {e.expected_onset_step} +- {e.onset_tolerance}"
+        elif e.expected_onset_step is not None and (
+                d.onset_step is None or abs(d.onset_step - e.expected_onset_step) > e.onset_tolerance):
+            problem = f"onset step {d.onset_step}, expected {e.expected_onset_step} +- {e.onset_tolerance}"
         out.append(Outcome(e, d.verdict.value, d.onset_step, d.confidence, problem))
     return out
 

@@ -27,7 +27,7 @@ def test_analyze_imports_no_tensorflow_matplotlib_scipy_or_sklearn(tmp_path):
         "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    line = [l for l in out.stderr.splitlines() if l.startswith("HEAVY=")]
+    line = [x for x in out.stderr.splitlines() if x.startswith("HEAVY=")]
     assert line == ["HEAVY="], out.stderr[-2000:]
 
 

@@ -54,7 +54,8 @@ def register(app: typer.Typer) -> None:
         lofo: Annotated[bool, typer.Option("--lofo/--no-lofo", help="Also report leave-one-family-out figures.")] = True,
     ) -> None:
         """Fit the rules' open thresholds and the verdict's probabilities on a labelled corpus of runs."""
-        from ..calibrate import (Scores, calibrate as fit_all, leave_one_family_out, render_scores, scores_of)
+        from ..calibrate import Scores, leave_one_family_out, render_scores, scores_of
+        from ..calibrate import calibrate as fit_all
 
         t0 = time.perf_counter()
         try:

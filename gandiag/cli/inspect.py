@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import numpy as np
 import typer
@@ -17,10 +17,7 @@ import typer
 from ..errors import GandiagError
 from ..history import Reduction
 from ..roles import Role
-
-
 from .analyze import OutputFormat, ReductionOpt  # one definition of each choice
-
 
 _INDEX_NAMES = {"step", "epoch"}
 
@@ -34,7 +31,6 @@ def describe(
 ) -> dict:
     """Read ``path`` and describe what was recognised, as plain data."""
     from ..ingest import build_history, find_history_in, read_raw, sniff_format
-
     from ..ingest._bytes import check_input_path
 
     p = Path(path)
@@ -153,15 +149,14 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def inspect(
         path: Annotated[str, typer.Argument(help="A history file, run folder, TensorBoard folder, or - for CSV on stdin.")],
-        input_format: Annotated[Optional[str], typer.Option(help="Skip format detection: csv, console, jsonl, tensorboard.")] = None,
-        column: Annotated[Optional[list[str]], typer.Option("--column", help="Map a name to a role: ROLE=NAME (e.g. g_loss=lossG).")] = None,
-        d_loss_reduction: Annotated[Optional[ReductionOpt], typer.Option(help="How a combined D loss was reported.", case_sensitive=False)] = None,
+        input_format: Annotated[str | None, typer.Option(help="Skip format detection: csv, console, jsonl, tensorboard.")] = None,
+        column: Annotated[list[str] | None, typer.Option("--column", help="Map a name to a role: ROLE=NAME (e.g. g_loss=lossG).")] = None,
+        d_loss_reduction: Annotated[ReductionOpt | None, typer.Option(help="How a combined D loss was reported.", case_sensitive=False)] = None,
         output_format: Annotated[OutputFormat, typer.Option("--output-format", "-f", case_sensitive=False)] = OutputFormat.TEXT,
     ) -> None:
         """Show what gandiag reads from a log: format, roles, steps, loss convention, skipped lines."""
-        from ..roles import parse_column_overrides
-
         from ..guard import one_run
+        from ..roles import parse_column_overrides
 
         try:
             overrides = parse_column_overrides(column or [])

@@ -10,7 +10,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -88,24 +88,24 @@ def register(app: typer.Typer) -> None:
     def train_cmd(
         experiment: Annotated[Experiment, typer.Option(help="Which experiment to run.", case_sensitive=False)] = "stable",  # type: ignore[assignment]
         dataset: Annotated[DatasetName, typer.Option(help="Training data.", case_sensitive=False)] = "digits",  # type: ignore[assignment]
-        steps: Annotated[Optional[int], typer.Option(help="Generator updates (default 600).")] = None,
-        batch_size: Annotated[Optional[int], typer.Option(help="Full batch size (default 64).")] = None,
-        latent_dim: Annotated[Optional[int], typer.Option(help="Latent size (default 50 for images, 2 for 2D points, 8 or 16 for longer vectors).")] = None,
+        steps: Annotated[int | None, typer.Option(help="Generator updates (default 600).")] = None,
+        batch_size: Annotated[int | None, typer.Option(help="Full batch size (default 64).")] = None,
+        latent_dim: Annotated[int | None, typer.Option(help="Latent size (default 50 for images, 2 for 2D points, 8 or 16 for longer vectors).")] = None,
         seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-        out: Annotated[Optional[Path], typer.Option(help="Run folder (default runs/DATASET-EXPERIMENT-sSEED).")] = None,
+        out: Annotated[Path | None, typer.Option(help="Run folder (default runs/DATASET-EXPERIMENT-sSEED).")] = None,
         resume: Annotated[bool, typer.Option("--resume", help="Continue from the folder's last checkpoint.")] = False,
-        data: Annotated[Optional[Path], typer.Option(help=".npz with x_train (and y_train) for mnist/mnist8/cifar10.")] = None,
-        lr_d: Annotated[Optional[float], typer.Option(help="Discriminator learning rate.")] = None,
-        lr_g: Annotated[Optional[float], typer.Option(help="Generator learning rate.")] = None,
-        beta1_d: Annotated[Optional[float], typer.Option(help="Discriminator Adam beta_1.")] = None,
-        beta1_g: Annotated[Optional[float], typer.Option(help="Generator Adam beta_1.")] = None,
-        label_smoothing: Annotated[Optional[float], typer.Option(help="One-sided: real label = 1 - this (e.g. 0.1).")] = None,
-        label_noise: Annotated[Optional[float], typer.Option(help="Probability of flipping each D label (e.g. 0.05).")] = None,
-        d_steps: Annotated[Optional[int], typer.Option(help="D (critic) updates per G update.")] = None,
-        loss: Annotated[Optional[LossKind], typer.Option(help="Adversarial loss (default: the experiment's; bce for all but wgan/wgan_gp).", case_sensitive=False)] = None,
-        log_every: Annotated[Optional[int], typer.Option(help="Write a history row every N steps, plus the last (default 1).")] = None,
+        data: Annotated[Path | None, typer.Option(help=".npz with x_train (and y_train) for mnist/mnist8/cifar10.")] = None,
+        lr_d: Annotated[float | None, typer.Option(help="Discriminator learning rate.")] = None,
+        lr_g: Annotated[float | None, typer.Option(help="Generator learning rate.")] = None,
+        beta1_d: Annotated[float | None, typer.Option(help="Discriminator Adam beta_1.")] = None,
+        beta1_g: Annotated[float | None, typer.Option(help="Generator Adam beta_1.")] = None,
+        label_smoothing: Annotated[float | None, typer.Option(help="One-sided: real label = 1 - this (e.g. 0.1).")] = None,
+        label_noise: Annotated[float | None, typer.Option(help="Probability of flipping each D label (e.g. 0.05).")] = None,
+        d_steps: Annotated[int | None, typer.Option(help="D (critic) updates per G update.")] = None,
+        loss: Annotated[LossKind | None, typer.Option(help="Adversarial loss (default: the experiment's; bce for all but wgan/wgan_gp).", case_sensitive=False)] = None,
+        log_every: Annotated[int | None, typer.Option(help="Write a history row every N steps, plus the last (default 1).")] = None,
         deterministic: Annotated[bool, typer.Option("--deterministic/--no-deterministic", help="TensorFlow's deterministic ops (enable_op_determinism).")] = True,
-        snapshot_every: Annotated[Optional[int], typer.Option(help="Steps between sample snapshots (default: ~15 per run).")] = None,
+        snapshot_every: Annotated[int | None, typer.Option(help="Steps between sample snapshots (default: ~15 per run).")] = None,
         plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write plots/ at the end.")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
         stop_on: Annotated[str | None, typer.Option(help="Stop early when a failure verdict is confirmed live: e.g. non_converged,mode_collapse (docs/monitor.md).")] = None,
@@ -157,7 +157,6 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Train the tutorial's experiments on embedded data, diagnose each, and summarise."""
         from ..harness.demo import run_demo
-
         from ..outputs import prepare_out_dir
 
         t0 = time.perf_counter()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -21,16 +21,15 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def verify(
         manifest: Annotated[Path, typer.Argument(help="A gandiag.manifest/1 JSON file, or a folder holding manifest.json.")],
-        rules: Annotated[Optional[list[Path]], typer.Option("--rules", help="Extra rule file or folder.")] = None,
+        rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder.")] = None,
         output_format: Annotated[VerifyFormat, typer.Option("--output-format", "-f", case_sensitive=False)] = VerifyFormat.TEXT,
         update: Annotated[bool, typer.Option("--update", help="Re-pin: write the verdicts observed now into the manifest.")] = False,
     ) -> None:
         """Re-analyze every pinned run of a manifest; exit 1 if any verdict or onset changed."""
         from ..engine.loader import load_rules
+        from ..guard import one_run
         from ..verify import load_manifest, render_json, render_junit, render_text, update_manifest
         from ..verify import verify as run_verify
-
-        from ..guard import one_run
         from .analyze import check_rule_paths
 
         try:

@@ -12,8 +12,7 @@ Example
 from __future__ import annotations
 
 from .config import EXPECTED_BEHAVIOUR, EXPERIMENTS, DUpdate, LossKind, Optim, TrainConfig, make_config
-from .datasets import (DATASETS, POINT_SPECS, CurveSpec, Dataset, MixtureSpec, dataset_labels, load_dataset,
-                       point_spec)
+from .datasets import DATASETS, POINT_SPECS, CurveSpec, Dataset, MixtureSpec, dataset_labels, load_dataset, point_spec
 from .run import RunResult, train, write_plots
 
 __all__ = [

@@ -208,8 +208,8 @@ def _draw_batch(rng: np.random.Generator, data: Dataset, cfg: TrainConfig, laten
 def _meta(cfg: TrainConfig, data: Dataset, latent_dim: int, batchnorm: bool, tf: Any,
           keras: Any) -> dict[str, Any]:
     from .. import _version
-    from .config import EXPECTED_BEHAVIOUR
     from ._tf import op_determinism_enabled
+    from .config import EXPECTED_BEHAVIOUR
     from .step import history_columns
 
     combined = "d_loss" in history_columns(cfg)

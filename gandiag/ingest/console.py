@@ -468,7 +468,7 @@ class _Scan:
     def _same_shape(self, text: str, plan: _Plan) -> bool:
         """The plan does not depend on the values of the line's free digits (checked with all 0 and all 1)."""
         for digit in "01":
-            variant = _FREE_RUN.sub(lambda m: digit * len(m.group()), text)
+            variant = _FREE_RUN.sub(lambda m, d=digit: d * len(m.group()), text)
             try:
                 if _plan(variant, self.limits.max_labels) != (plan, True):
                     return False

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, LimitError
-from ._bytes import open_log
 from ..history import RawTable, Reduction
 from ..roles import Role, resolve_role
+from ._bytes import open_log
 
 FORMAT = "csv"
 

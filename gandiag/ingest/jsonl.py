@@ -33,8 +33,8 @@ import numpy as np
 from ..errors import InputError, LimitError
 from ..history import RawTable
 from ..limits import ReadLimits, current_limits
-from ._bytes import open_log
 from ..roles import resolve_role
+from ._bytes import open_log
 from .console import decode
 from .labels import shorten
 
@@ -58,9 +58,7 @@ def _flatten(obj: dict, prefix: str = "", out: dict[str, float] | None = None, d
                 _flatten(value, name + "/", out, depth + 1)
         elif isinstance(value, bool):
             continue
-        elif isinstance(value, float) or isinstance(value, int) and abs(value) < 2**1023:
-            out[name] = float(value)
-        elif isinstance(value, str) and len(value) < 100 and _NUMBER.match(value):
+        elif isinstance(value, float) or isinstance(value, int) and abs(value) < 2**1023 or isinstance(value, str) and len(value) < 100 and _NUMBER.match(value):
             out[name] = float(value)
     return out
 

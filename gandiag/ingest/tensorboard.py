@@ -41,10 +41,10 @@ import numpy as np
 from ..errors import InputError, LimitError
 from ..history import RawTable
 from ..limits import current_limits
-from ._bytes import open_binary
 from ..roles import METRIC_ROLES, resolve_role
-from .labels import shorten
 from . import tfrecord
+from ._bytes import open_binary
+from .labels import shorten
 from .tfrecord import Malformed
 
 FORMAT = "tensorboard"

@@ -32,7 +32,7 @@ def _shown(value: Any) -> str:
 
 def checked_step(step: Any) -> int:
     """``step`` as an int, or a UsageError: a whole number in ``0..2**62``."""
-    if isinstance(step, bool) or isinstance(step, (str, bytes)):
+    if isinstance(step, (bool, str, bytes)):
         raise UsageError(f"step must be a whole number, got {_shown(step)}",
                          hint="Pass the count of completed generator updates, e.g. update(120, d_loss=...)")
     try:

@@ -22,7 +22,6 @@ from .summary import (
     verdict_counts,
 )
 
-
 #: the longest message written (GitHub truncates annotations anyway; a 10 MB value must not reach the log)
 MAX_MESSAGE = 4000
 

@@ -26,8 +26,8 @@ Everything is deterministic: subsampling and k-means use ``seed``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -540,7 +540,7 @@ def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | N
 
 def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = DEFAULT_MAX_SAMPLES,
                      seed: int = 0, n_bins: int | None = None, min_samples: int = MIN_SAMPLES,
-                     reference: "PreparedReference | None" = None) -> dict[str, float]:
+                     reference: PreparedReference | None = None) -> dict[str, float]:
     """Every diversity signal of one snapshot, with its real-vs-real reference value.
 
     The reference is split (seeded) into halves A and B of ``m`` samples,
@@ -648,7 +648,7 @@ class PreparedReference:
     seed: int
     a: np.ndarray
     r2: np.ndarray
-    bins: "_Bins"
+    bins: _Bins
     dup2: float
     mpd_a: float
     near2: float

@@ -6,7 +6,6 @@ import resource
 import signal
 
 import pytest
-
 from contract import CASE_MEMORY_MB, CASE_TIMEOUT
 
 

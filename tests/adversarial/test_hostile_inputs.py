@@ -13,7 +13,6 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-
 from contract import assert_contract, assert_no_traceback, cli, error_lines
 from hostile import HISTORIES, Hostile, baseline_of, good_run
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 
 import pytest
-
 from contract import GANDIAG, peak_rss_mb, write_history
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]

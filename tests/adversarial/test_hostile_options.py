@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from contract import assert_contract, assert_no_traceback, cli
 from hostile import good_run
 

@@ -9,7 +9,6 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 import pytest
-
 from contract import assert_contract, assert_no_traceback, cli
 from hostile import good_run
 

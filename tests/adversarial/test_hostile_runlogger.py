@@ -13,8 +13,8 @@ import zipfile
 
 import numpy as np
 import pytest
-
 from contract import assert_no_traceback, cli
+
 from gandiag.errors import RunLockedError, UsageError
 from gandiag.ingest.samples import read_snapshots
 from gandiag.runlog import RunLogger, load_npz

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from contract import assert_contract, assert_no_traceback, cli, error_lines
 from hostile import good_run
 

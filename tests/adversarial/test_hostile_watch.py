@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from contract import STABLE, assert_contract, assert_no_traceback, cli, error_lines
 
 import gandiag
-from contract import STABLE, assert_contract, assert_no_traceback, cli, error_lines
 from gandiag.errors import InputError, LimitError
 from gandiag.live.follow import CsvRows, LineFollower
 

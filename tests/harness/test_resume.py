@@ -85,9 +85,9 @@ def test_interrupt_in_process_then_resume(tmp_path, uninterrupted):
 
 
 def test_resume_with_other_options_is_refused(tmp_path, uninterrupted):
-    from gandiag.errors import UsageError
-
     import shutil
+
+    from gandiag.errors import UsageError
 
     shutil.copytree(uninterrupted, tmp_path / "run")
     with pytest.raises(UsageError, match="lr_d"):

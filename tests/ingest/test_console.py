@@ -6,14 +6,13 @@ import codecs
 
 import numpy as np
 import pytest
+from layouts import LAYOUT_OF, NO_RUNS_REASON, console_layouts, noisy, real_runs
 
 from gandiag.errors import InputError
 from gandiag.history import Reduction, build_history
 from gandiag.ingest import read_raw, read_run, sniff_format
 from gandiag.ingest.console import LAYOUTS, read_text
 from gandiag.ingest.labels import lex
-
-from layouts import LAYOUT_OF, NO_RUNS_REASON, console_layouts, noisy, real_runs
 
 RUNS = real_runs()
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from layouts import console_layouts, real_runs, seed_history
 
 from gandiag.errors import GandiagError
 from gandiag.ingest import console
-from layouts import console_layouts, real_runs, seed_history
 
 _TMP = Path(tempfile.mkdtemp(prefix="gandiag-plans-"))
 atexit.register(shutil.rmtree, _TMP, ignore_errors=True)

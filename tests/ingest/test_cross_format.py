@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from layouts import NO_RUNS_REASON, console_layouts, event_file_bytes, real_runs, write_jsonl
 
 from gandiag.history import Reduction, RunHistory
 from gandiag.ingest import read_run
-
-from layouts import NO_RUNS_REASON, console_layouts, event_file_bytes, real_runs, write_jsonl
 
 RUNS = real_runs()
 pytestmark = pytest.mark.skipif(not RUNS, reason=NO_RUNS_REASON)

@@ -29,14 +29,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from layouts import console_layouts, event_file_bytes, real_runs, seed_history, write_jsonl
 
 from gandiag.errors import GandiagError
 from gandiag.history import RawTable, RunHistory, build_history
 from gandiag.ingest import read_raw
 from gandiag.ingest.console import decode
 from gandiag.roles import INDEX_ROLES, resolve_role
-
-from layouts import console_layouts, event_file_bytes, real_runs, seed_history, write_jsonl
 
 FAST = 100
 SLOW = 1000
@@ -216,8 +215,8 @@ def _untouched_console_rows_survive(base: str, lines: list[str], touched: set[in
     if len(record_lines) != len(rows):
         return
     for i, ln in enumerate(record_lines):
-        if ln in kept_lines and ln in lines and all(lines[j] != ln for j in touched):
-            if not any(np.isnan(v) for v in rows[i]):
+        if ln in kept_lines and ln in lines and all(lines[j] != ln for j in touched) \
+                and not any(np.isnan(v) for v in rows[i]):
                 assert rows[i] in got, f"untouched line {ln!r} lost its values"
                 COUNTS["untouched rows checked"] = COUNTS.get("untouched rows checked", 0) + 1
 

@@ -7,12 +7,11 @@ import json
 
 import numpy as np
 import pytest
+from layouts import NO_RUNS_REASON, real_runs, write_jsonl
 
 from gandiag.errors import InputError
 from gandiag.ingest import read_raw, read_run, sniff_format
 from gandiag.ingest.jsonl import read_text
-
-from layouts import NO_RUNS_REASON, real_runs, write_jsonl
 
 RUNS = real_runs()
 

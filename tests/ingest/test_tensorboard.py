@@ -13,13 +13,11 @@ import sys
 
 import numpy as np
 import pytest
-
-from gandiag.errors import InputError
-from gandiag.ingest import read_raw, read_run, sniff_format
-from gandiag.ingest import tfrecord
-
 from layouts import NO_RUNS_REASON, _varint, real_runs
 from layouts import tfrecord_frame as _record
+
+from gandiag.errors import InputError
+from gandiag.ingest import read_raw, read_run, sniff_format, tfrecord
 
 RUNS = real_runs()
 
