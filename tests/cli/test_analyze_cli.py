@@ -52,7 +52,7 @@ def test_json_schema(write):
                         "findings", "skipped_rules", "warnings"}
     f = run["findings"][0]
     assert set(f) >= {"rule", "title", "severity", "onset_step", "evidence", "message", "fix"}
-    assert run["verdict"] == "non_converged" and f["rule"] in ("GD101", "GD102")
+    assert run["verdict"] == "non_converged" and f["rule"] in ("GD101", "GD102", "GD105")
     assert set(f["evidence"][0]) >= {"observed", "threshold", "streak_steps", "fraction"}
 
 
