@@ -33,16 +33,56 @@ class SampleInputs:
 
 
 def discover(history_path: str | Path, *, samples=None, real=None, no_samples=False, grid=None, tile_shape=None) -> SampleInputs:
-    """Sample files to use for a history: the ones given, else those beside it."""
+    """Sample files to use for a history: the ones given, else those beside it.
+
+    With ``grid`` and no ``samples``, the tutorial's ``generated_plot_NNN.png``
+    grids beside the history are used; if there are none, that is an error
+    (``--grid`` says the samples are grids, but not where they are).
+    """
     if no_samples:
         return SampleInputs(None, None)
     folder = Path(history_path)
     folder = folder if folder.is_dir() else folder.parent
+    if samples is None and grid is not None:
+        if str(history_path) != "-" and any(folder.glob("generated_plot_*.png")):
+            samples = folder
+        else:
+            from .errors import UsageError
+
+            raise UsageError("--grid needs the grid images, and there are no generated_plot_NNN.png beside the log",
+                             where=str(history_path),
+                             hint="Pass --samples FOLDER (the tutorial writes them to results_<experiment>/)")
     if samples is None and str(history_path) != "-":
         samples = next((folder / n for n in SAMPLE_FILES if (folder / n).is_file()), None)
     if real is None and str(history_path) != "-":
         real = next((folder / n for n in REAL_FILES if (folder / n).is_file()), None)
     return SampleInputs(Path(samples) if samples else None, Path(real) if real else None, grid, tile_shape)
+
+
+def _grid_notes(samples: Path) -> list[str]:
+    """What a folder of grid images held besides the grids (the tutorial's loss plot, say)."""
+    if not samples.is_dir():
+        return []
+    from .ingest.samples import grid_files
+
+    pngs = sorted(f for f in samples.iterdir() if f.suffix.lower() == ".png" and f.is_file())
+    if not pngs:
+        return []
+    _, skipped = grid_files(pngs)
+    if not skipped:
+        return []
+    names = ", ".join(f.name for f in skipped[:3]) + (f" and {len(skipped) - 3} more" if len(skipped) > 3 else "")
+    return [f"ignored {len(skipped)} PNG file(s) in {samples} that are not grid images: {names}"]
+
+
+def _autoscaled(real: np.ndarray) -> np.ndarray:
+    """Each real sample stretched to [-1, 1] by its own minimum and maximum, as imshow shows a grid tile."""
+    x = np.asarray(real, dtype=np.float32)
+    flat = x.reshape(len(x), -1)
+    lo = np.nanmin(flat, axis=1, keepdims=True)
+    hi = np.nanmax(flat, axis=1, keepdims=True)
+    span = np.where(hi > lo, hi - lo, 1.0)
+    return ((flat - lo) / span * 2.0 - 1.0).reshape(x.shape)
 
 
 def _ratio(a: float, b: float) -> float:
@@ -75,15 +115,24 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
     if inputs.samples is None:
         return None, [], []
     from .ingest.samples import read_reference, read_snapshots
-    from .signals.diversity import snapshot_signals
+    from .signals.diversity import ABS_DUP_RMS, GRID_DUP_RMS, snapshot_signals
 
-    snaps = read_snapshots(inputs.samples, last_step=last_step, grid=inputs.grid, tile_shape=inputs.tile_shape)
-    real = read_reference(inputs.real) if inputs.real is not None else None
     notes: list[str] = []
+    real = read_reference(inputs.real) if inputs.real is not None else None
+    tile_shape = inputs.tile_shape
+    if inputs.grid is not None:
+        notes += _grid_notes(inputs.samples)
+        if real is not None and tile_shape is None and np.asarray(real).ndim >= 3:
+            tile_shape = tuple(int(v) for v in np.asarray(real).shape[1:3])  # tiles at the data's resolution
+        if real is not None:
+            # imshow scales each tile to its own darkest and lightest pixel: compare like with like
+            real = _autoscaled(real)
+    snaps = read_snapshots(inputs.samples, last_step=last_step, grid=inputs.grid, tile_shape=tile_shape)
     rows: list[dict] = []
     prepared = None
     for step in sorted(snaps):
-        stats = snapshot_signals(snaps[step], real, seed=seed, reference=prepared)
+        stats = snapshot_signals(snaps[step], real, seed=seed, reference=prepared,
+                                 dup_rms=GRID_DUP_RMS if inputs.grid is not None else ABS_DUP_RMS)
         prepared = _last_reference(snaps[step], real, seed, prepared)
         stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
         stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])

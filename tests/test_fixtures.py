@@ -43,12 +43,14 @@ def small_manifest(tmp_path, ids):
 
 
 def test_a_rule_change_that_flips_a_verdict_fails_verify(tmp_path):
-    # Make GD101 demand an impossible loss: the convergence-failure fixture must change its onset or verdict.
-    src = os.path.join(ROOT, "rules", "GD101-discriminator-loss-vanishes.toml")
+    # Make GD105 (the discriminator won) demand an impossible loss and demote the loss heuristics to warnings:
+    # the convergence-failure fixture must change its onset or verdict.
+    src = os.path.join(ROOT, "rules", "GD105-discriminator-won.toml")
     text = open(src).read().replace("value = 0.05", "value = -1.0")
-    (tmp_path / "GD101-discriminator-loss-vanishes.toml").write_text(text)
-    for name in ("GD102-discriminator-accuracy-pinned.toml", "GD103-discriminator-outputs-saturated.toml",
-                 "GD302-samples-resemble-nothing.toml", "GD104-discriminator-dominates.toml"):
+    (tmp_path / "GD105-discriminator-won.toml").write_text(text)
+    for name in ("GD101-discriminator-loss-vanishes.toml", "GD102-discriminator-accuracy-pinned.toml",
+                 "GD103-discriminator-outputs-saturated.toml", "GD104-discriminator-dominates.toml",
+                 "GD302-samples-resemble-nothing.toml"):
         t = open(os.path.join(ROOT, "rules", name)).read().replace('severity = "error"', 'severity = "warning"')
         (tmp_path / name).write_text(t)
     manifest = small_manifest(tmp_path / "m", ["digits-convergence_failure-s0/losses", "digits-stable-s0/losses"])

@@ -20,6 +20,9 @@ def register(app: typer.Typer) -> None:
         select: Annotated[list[str] | None, typer.Option(help="Only these rule codes or prefixes.")] = None,
         ignore: Annotated[list[str] | None, typer.Option(help="Drop these rule codes or prefixes.")] = None,
         no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz beside a history.")] = False,
+        samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots, as for `gandiag analyze` (one path only).")] = None,
+        real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy or PNG folder).")] = None,
+        grid: Annotated[str | None, typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
     ) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
@@ -30,11 +33,16 @@ def register(app: typer.Typer) -> None:
         from ..report.html import index_page, run_page, write_text
         from ..report.plots import run_folder_name, write_run_figures
         from ..report.summary import ReportRun
-        from .analyze import _analyze_paths, _split, check_rule_paths
+        from ..errors import UsageError
+        from .analyze import _analyze_paths, _parse_grid, _split, check_rule_paths
 
         try:
             rule_set = load_rules(check_rule_paths(rules or []))
-            options = {"select": _split(select), "ignore": _split(ignore), "no_samples": no_samples}
+            if (samples or real) and len(paths) > 1:
+                raise UsageError("--samples/--real apply to one history; give one path",
+                                 hint="Or keep samples.npz / real.npz beside each history for automatic discovery")
+            options = {"select": _split(select), "ignore": _split(ignore), "no_samples": no_samples,
+                       "samples": samples, "real": real, "grid": _parse_grid(grid)}
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])
             prepare_out_dir(out, "--out")  # a file, a file in the path or no permission: say so before any work
         except GandiagError as exc:

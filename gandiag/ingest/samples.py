@@ -100,6 +100,9 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
         snapshots with different sample shapes.
     """
     p = Path(path)
+    if not p.exists() and grid is not None and _is_glob(str(p)):
+        files = _glob_pngs(str(p))
+        return _check_shapes(_read_grid_files(files, grid, tile_shape, spacing), p)
     if not p.exists():
         raise InputError("sample file not found", where=str(p), hint="Check the --samples path")
     check_input_path(p, what="sample file")
@@ -107,7 +110,7 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
     if p.is_dir():
         pngs = _pngs(p)
         if grid is not None:
-            return _check_shapes(_read_grid_files(pngs, grid, tile_shape, spacing), p)
+            return _check_shapes(_read_grid_files(grid_files(pngs)[0], grid, tile_shape, spacing), p)
         if any(_GRID_NAME.match(f.name) and f.name.startswith("generated_plot_") for f in pngs):
             raise InputError("folder holds the tutorial's grid images", where=str(p),
                              hint="Pass --grid 10x10 to cut them into samples")
@@ -307,6 +310,38 @@ def _to_unit(im) -> np.ndarray:
 
 def _darkness(im) -> np.ndarray:
     return 1.0 - _to_unit(im)
+
+
+_TUTORIAL_GRID = re.compile(r"generated_plot_(\d+)\.png\Z", re.IGNORECASE)
+
+
+def grid_files(pngs: list[Path]) -> tuple[list[Path], list[Path]]:
+    """The grid images among a folder's PNGs, and the PNGs left out.
+
+    When the tutorial's ``generated_plot_NNN.png`` are present only they are
+    grids (its results folder also holds ``plot_line_plot_loss.png``);
+    otherwise every PNG whose name ends in a number is.
+    """
+    tutorial = [f for f in pngs if _TUTORIAL_GRID.match(f.name)]
+    chosen = tutorial or [f for f in pngs if _GRID_NAME.match(f.name)]
+    if not chosen:
+        raise InputError("no grid images here: no PNG name ends in a step number", where=str(pngs[0].parent),
+                         hint="Give the folder of the tutorial's generated_plot_NNN.png (NNN = step)")
+    return chosen, [f for f in pngs if f not in chosen]
+
+
+def _is_glob(text: str) -> bool:
+    return any(ch in text for ch in "*?[")
+
+
+def _glob_pngs(pattern: str) -> list[Path]:
+    import glob
+
+    files = sorted(Path(f) for f in glob.glob(pattern) if f.lower().endswith(".png") and Path(f).is_file())
+    if not files:
+        raise InputError("no PNG file matches the pattern", where=pattern,
+                         hint="Quote the pattern, e.g. --samples 'results_collapse/generated_plot_*.png'")
+    return files
 
 
 def _pngs(folder: Path) -> list[Path]:

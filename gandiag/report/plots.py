@@ -97,13 +97,15 @@ def _read_history(d: Diagnosis, path: Path):
 
 def _sample_figures(d: Diagnosis, out: Path, title: str) -> list[RunFigure]:
     samples = d.inputs.get("samples")
-    if not samples or not str(samples).endswith(".npz"):
+    grid = d.inputs.get("grid")
+    if not samples or not (str(samples).endswith(".npz") or grid):
         return []
     from ..ingest.samples import read_reference, read_snapshots
     from . import figures
 
-    snaps = read_snapshots(samples)
     real = read_reference(d.inputs["real"]) if d.inputs.get("real") else None
+    tile_shape = tuple(int(v) for v in np.asarray(real).shape[1:3]) if grid and real is not None and np.asarray(real).ndim >= 3 else None
+    snaps = read_snapshots(samples, grid=tuple(grid) if grid else None, tile_shape=tile_shape)
     written = []
     for step, label in _sample_picks(sorted(snaps), d.onset_step):
         x = np.asarray(snaps[step], dtype=np.float32)

@@ -53,6 +53,10 @@ DUP_FRACTION = 0.2
 #: Near-duplicate threshold without a reference: root-mean-square difference
 #: per value, for data scaled to [-1, 1] (1% of the range, ~2.5 grey levels).
 ABS_DUP_RMS = 0.02
+#: The same for tiles cut from grid images: rendering and resampling a repeated image at different places
+#: of a figure leaves up to about 0.1 root-mean-square difference between its copies, while different
+#: real digits stay about 0.3-0.4 apart (measured on the tutorial's grid of scikit-learn's eights).
+GRID_DUP_RMS = 0.15
 #: Significance level of NDB's per-bin two-proportion z-test.
 NDB_ALPHA = 0.05
 #: Closeness at the scale of the data's structure (see :func:`structure_scale`): a generated sample is
@@ -406,7 +410,7 @@ def duplicate_threshold(real, *, fraction: float = DUP_FRACTION, n: int | None =
     return float(fraction * np.median(_nn_dist(_Space(r), 0)))
 
 
-def absolute_duplicate_threshold(d: int) -> float:
+def absolute_duplicate_threshold(d: int, rms: float = ABS_DUP_RMS) -> float:
     """Fallback near-duplicate distance without a reference, for data scaled to [-1, 1].
 
     Two samples are duplicates when their root-mean-square difference per
@@ -415,7 +419,7 @@ def absolute_duplicate_threshold(d: int) -> float:
     low-dimensional data (2-D mixtures) real points are often that close,
     so there the share is only comparable between snapshots of one run.
     """
-    return ABS_DUP_RMS * math.sqrt(d)
+    return rms * math.sqrt(d)
 
 
 def near_duplicate_share(fake, threshold: float | None = None, *, real=None, fraction: float = DUP_FRACTION,
@@ -540,7 +544,7 @@ def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | N
 
 def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = DEFAULT_MAX_SAMPLES,
                      seed: int = 0, n_bins: int | None = None, min_samples: int = MIN_SAMPLES,
-                     reference: PreparedReference | None = None) -> dict[str, float]:
+                     reference: PreparedReference | None = None, dup_rms: float = ABS_DUP_RMS) -> dict[str, float]:
     """Every diversity signal of one snapshot, with its real-vs-real reference value.
 
     The reference is split (seeded) into halves A and B of ``m`` samples,
@@ -613,7 +617,7 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
             out["insufficient_reference"] = 1.0
         fs = _subsample(f, max_samples, rng)
         space = _Space(fs, dtype=_dtype(False, fs.shape[1]))
-        thr = absolute_duplicate_threshold(fs.shape[1])
+        thr = absolute_duplicate_threshold(fs.shape[1], dup_rms)
         out.update(n_used=float(fs.shape[0]), mpd=_mean_pairwise(space, 0), dup_threshold=thr,
                    dup_share=float(np.mean(space.kth_radius2(0, 1) <= thr**2 + space.slack)))
         return out
