@@ -27,13 +27,13 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
         from ..engine.loader import load_rules, select_rules
+        from ..errors import UsageError
         from ..findings import FAILURE_VERDICTS
         from ..guard import one_run
         from ..outputs import prepare_out_dir
         from ..report.html import index_page, run_page, write_text
         from ..report.plots import run_folder_name, write_run_figures
         from ..report.summary import ReportRun
-        from ..errors import UsageError
         from .analyze import _analyze_paths, _parse_grid, _split, check_rule_paths
 
         try:
