@@ -2,7 +2,7 @@
 
 Every case runs under a wall-clock timeout (a hang is a failure, never a stuck
 CI job) and with its memory measured (the growth of the process's peak RSS;
-heavy cases run in a subprocess measured with ``wait4``). A bad input must give
+heavy cases run in a subprocess measured with ``wait4`` from a small parent, _peak.py). A bad input must give
 exit code 2 and, on stderr, one ``error:`` line per bad input, at most 300
 characters, naming the file and ending with what to do; no traceback; and the
 good runs beside it are still analysed and reported.
@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -71,12 +70,16 @@ def write_history(path: Path, rows: int = 80, source: Path = STABLE) -> Path:
 
 def peak_rss_mb(argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 120,
                 stdin: bytes | None = None) -> tuple[int, float, str, str]:
-    """Run ``argv`` in a subprocess: ``(exit code, peak RSS in MB, stdout, stderr)``, measured with wait4."""
-    proc = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})})
-    deadline = time.monotonic() + timeout
+    """Run ``argv`` in a subprocess: ``(exit code, peak RSS in MB, stdout, stderr)``, measured with wait4 by _peak.py."""
+    import tempfile
     import threading
 
+    fd, report = tempfile.mkstemp(prefix="gandiag-peak-")
+    os.close(fd)
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_peak.py")), report, *argv],
+                            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+                            start_new_session=True)
     out: dict[str, bytes] = {}
 
     def pump(name, stream):
@@ -92,19 +95,20 @@ def peak_rss_mb(argv: list[str], *, env: dict[str, str] | None = None, timeout: 
         except BrokenPipeError:
             pass
         proc.stdin.close()
-    while True:
-        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.monotonic() > deadline:
-            proc.kill()
-            pid, status, usage = os.wait4(proc.pid, 0)
-            raise AssertionError(f"{argv} ran longer than {timeout} s")
-        time.sleep(0.02)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    for t in threads:
-        t.join()
-    return proc.returncode, usage.ru_maxrss / 1024, out["out"].decode(errors="replace"), out["err"].decode(errors="replace")
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        raise AssertionError(f"{argv} ran longer than {timeout} s") from None
+    finally:
+        for t in threads:
+            t.join()
+    try:
+        peak_kib = int(Path(report).read_text() or 0)
+    finally:
+        os.unlink(report)
+    return proc.returncode, peak_kib / 1024, out["out"].decode(errors="replace"), out["err"].decode(errors="replace")
 
 
 #: the installed command, for cases that must run in their own process
