@@ -6,6 +6,7 @@
     python -m corpus.make pin                              # record the analyzer's output as expected_verdict
     python -m corpus.make all                              # the four in order
     python -m corpus.make list                             # print the grid
+    python -m corpus.make label-fixtures                   # oracle labels for fixtures/manifest.json
 
 Raw runs go to ``.corpus-work/`` (ignored by git). Training is deterministic
 on one machine (TensorFlow's op determinism, seeded numpy streams); another
@@ -36,9 +37,14 @@ WORK = ROOT / ".corpus-work"
 CORPUS = ROOT / "fixtures" / "corpus"
 
 #: samples kept per image snapshot, and the grid they are rounded to (the digits' own 17 grey levels)
-IMAGE_SAMPLES_KEPT = 300
+IMAGE_SAMPLES_KEPT = 200
+VECTOR_SAMPLES_KEPT = 300  # samples kept per snapshot of data in more than two dimensions (cancer, mix8d)
 IMAGE_QUANTUM = 1 / 8
-SNAPSHOTS_PER_RUN = 16
+#: real images kept in real.npz (2D and vector runs keep the harness's 1,000 points)
+IMAGE_REAL_KEPT = 500
+SNAPSHOTS_PER_RUN = 16  # trained
+SNAPSHOTS_KEPT = 12  # stored: evenly spaced, the last always kept
+HISTORY_DIGITS = 4  # significant digits of the stored history
 
 
 @dataclass(frozen=True)
@@ -190,25 +196,47 @@ def cmd_train(jobs: int, only: str | None) -> None:
 
 
 def _compact_history(src: Path, dst: Path) -> None:
-    """history.csv -> history.csv.gz with 5 significant digits (float32 logs carry about 7)."""
+    """history.csv -> history.csv.gz with HISTORY_DIGITS significant digits (float32 logs carry about 7)."""
     import pandas as pd
 
     df = pd.read_csv(src)
-    text = df.to_csv(index=False, float_format="%.5g")
+    text = df.to_csv(index=False, float_format=f"%.{HISTORY_DIGITS}g")
     dst.write_bytes(gzip.compress(text.encode(), mtime=0))
 
 
+def _kept_snapshots(keys: list[str]) -> list[str]:
+    keys = sorted(keys, key=lambda k: int(k.split("_", 1)[1]))
+    if len(keys) <= SNAPSHOTS_KEPT:
+        return keys
+    idx = np.unique(np.round(np.linspace(0, len(keys) - 1, SNAPSHOTS_KEPT)).astype(int))
+    return [keys[i] for i in idx]
+
+
 def _compact_samples(src: Path, dst: Path, image: bool) -> None:
-    """float16; images keep IMAGE_SAMPLES_KEPT samples per snapshot, rounded to the digits' 17 grey levels."""
+    """float16, SNAPSHOTS_KEPT snapshots; images keep IMAGE_SAMPLES_KEPT samples rounded to 17 grey levels."""
     with np.load(src) as z:
-        arrays = {k: z[k] for k in z.files}
+        arrays = {k: z[k] for k in _kept_snapshots(list(z.files))}
     if image:
         arrays = {k: (np.round(v[:IMAGE_SAMPLES_KEPT].astype(np.float32) / IMAGE_QUANTUM) * IMAGE_QUANTUM)
                   .astype(np.float16) for k, v in arrays.items()}
     else:
-        arrays = {k: v.astype(np.float16) for k, v in arrays.items()}
+        arrays = {k: (v if v.reshape(len(v), -1).shape[1] <= 2 else v[:VECTOR_SAMPLES_KEPT]).astype(np.float16)
+                  for k, v in arrays.items()}
     buf = io.BytesIO()
     np.savez_compressed(buf, **arrays)
+    dst.write_bytes(buf.getvalue())
+
+
+def _compact_real(src: Path, dst: Path, image: bool) -> None:
+    """The reference as trained; images keep a seeded random IMAGE_REAL_KEPT of it."""
+    if not image:
+        shutil.copyfile(src, dst)
+        return
+    with np.load(src) as z:
+        real = z["real"]
+    real = real[np.sort(np.random.default_rng(0).choice(len(real), min(IMAGE_REAL_KEPT, len(real)), replace=False))]
+    buf = io.BytesIO()
+    np.savez_compressed(buf, real=real)
     dst.write_bytes(buf.getvalue())
 
 
@@ -227,11 +255,14 @@ def cmd_compact() -> None:
         dst.mkdir(exist_ok=True)
         _compact_history(src / "history.csv", dst / "history.csv.gz")
         _compact_samples(src / "samples.npz", dst / "samples.npz", image)
-        shutil.copyfile(src / "real.npz", dst / "real.npz")
+        _compact_real(src / "real.npz", dst / "real.npz", image)
         meta = json.loads(meta_path.read_text())
-        meta["corpus"] = {"stored_samples_per_snapshot": IMAGE_SAMPLES_KEPT if image else None,
+        meta["corpus"] = {"stored_samples_per_snapshot": IMAGE_SAMPLES_KEPT if image else
+                          VECTOR_SAMPLES_KEPT if FAMILY[spec.family].kind == "vectors" else None,
+                          "stored_snapshots": SNAPSHOTS_KEPT,
+                          "stored_real_samples": IMAGE_REAL_KEPT if image else None,
                           "image_quantum": IMAGE_QUANTUM if image else None,
-                          "history_significant_digits": 5}
+                          "history_significant_digits": HISTORY_DIGITS}
         (dst / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
         n += 1
     size = sum(p.stat().st_size for p in runs.rglob("*") if p.is_file())
@@ -301,6 +332,27 @@ def cmd_label(jobs: int) -> None:
         print(fam, counts)
 
 
+def cmd_label_fixtures() -> None:
+    """Oracle labels for the hand-described runs of fixtures/manifest.json (kept beside observed_label)."""
+    from corpus.oracle import label_run
+
+    path = ROOT / "fixtures" / "manifest.json"
+    doc = json.loads(path.read_text())
+    cache: dict[str, Any] = {}
+    for run in doc["runs"]:
+        folder = path.parent / run["path"]
+        if not (folder / "samples.npz").exists():
+            continue
+        if run["path"] not in cache:
+            cache[run["path"]] = label_run(folder)
+        result = cache[run["path"]]
+        run["oracle_label"] = result.label
+        run["oracle_test"] = result.test
+        run["oracle_onset_step"] = result.onset_step
+    path.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"oracle labels written to {path}")
+
+
 def cmd_pin() -> None:
     from gandiag.verify import load_manifest, update_manifest, verify
 
@@ -312,7 +364,7 @@ def cmd_pin() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("phase", choices=["train", "compact", "label", "pin", "all", "list"])
+    parser.add_argument("phase", choices=["train", "compact", "label", "pin", "all", "list", "label-fixtures"])
     parser.add_argument("--jobs", type=int, default=1, help="processes (default 1)")
     parser.add_argument("--only", help="train only runs whose id contains this text")
     args = parser.parse_args(argv)
@@ -328,6 +380,8 @@ def main(argv: list[str] | None = None) -> None:
         cmd_label(args.jobs)
     if args.phase in ("pin", "all"):
         cmd_pin()
+    if args.phase == "label-fixtures":
+        cmd_label_fixtures()
 
 
 if __name__ == "__main__":

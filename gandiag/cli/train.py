@@ -108,6 +108,7 @@ def register(app: typer.Typer) -> None:
         snapshot_every: Annotated[int | None, typer.Option(help="Steps between sample snapshots (default: ~15 per run).")] = None,
         plots: Annotated[bool, typer.Option("--plots/--no-plots", help="Write plots/ at the end.")] = True,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show TensorFlow's start-up messages.")] = False,
         stop_on: Annotated[str | None, typer.Option(help="Stop early when a failure verdict is confirmed live: e.g. non_converged,mode_collapse (docs/monitor.md).")] = None,
         stop_min_steps: Annotated[int, typer.Option(help="With --stop-on: never stop before this step.")] = 100,
         stop_min_fraction: Annotated[float, typer.Option(help="With --stop-on: never stop before this share of --steps.")] = 0.1,
@@ -118,8 +119,10 @@ def register(app: typer.Typer) -> None:
         With --stop-on the rules run live and a confirmed failure ends the run early (exit code 1).
         """
         from ..harness import make_config, train
+        from ..harness._tf import set_verbose
         from ..outputs import prepare_out_dir
 
+        set_verbose(verbose)
         try:
             if out is not None:
                 prepare_out_dir(out, "--out")  # a file or an unwritable path: said before TensorFlow loads
@@ -154,11 +157,14 @@ def register(app: typer.Typer) -> None:
         out: Annotated[Path, typer.Option(help="Output folder for runs, plots and summary.md.")] = Path("gandiag-demo"),
         seed: Annotated[int, typer.Option(help="Random seed of every run.")] = 0,
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars; only the table.")] = False,
+        verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show TensorFlow's start-up messages.")] = False,
     ) -> None:
         """Train the tutorial's experiments on embedded data, diagnose each, and summarise."""
+        from ..harness._tf import set_verbose
         from ..harness.demo import run_demo
         from ..outputs import prepare_out_dir
 
+        set_verbose(verbose)
         t0 = time.perf_counter()
         try:
             prepare_out_dir(out, "--out")

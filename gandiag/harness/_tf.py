@@ -8,6 +8,22 @@ from typing import Any
 from ..errors import MissingExtraError
 
 
+_VERBOSE = False
+
+
+def set_verbose(verbose: bool) -> None:
+    """Show TensorFlow's start-up messages (oneDNN, CUDA probing, absl) or, by default, keep them off the terminal.
+
+    Must run before TensorFlow is imported: its C++ logging reads the environment once.
+    """
+    global _VERBOSE
+    _VERBOSE = verbose
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    else:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "0"
+
+
 def require_tensorflow() -> tuple[Any, Any]:
     """Return ``(tensorflow, keras)``; raise :class:`MissingExtraError` if not installed."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -16,6 +32,11 @@ def require_tensorflow() -> tuple[Any, Any]:
         import tensorflow as tf
     except ImportError as exc:
         raise MissingExtraError("TensorFlow is not installed", hint="pip install 'gandiag[train]'") from exc
+    if not _VERBOSE:
+        import logging
+
+        logging.getLogger("absl").setLevel(logging.ERROR)
+        tf.get_logger().setLevel(logging.ERROR)
     return tf, keras
 
 
