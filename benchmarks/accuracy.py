@@ -174,7 +174,8 @@ def main(argv: list[str] | None = None) -> None:
     cases = collect_corpus(runs, rules, jobs=args.jobs, cache_dir=None if args.no_cache else default_cache_dir())
     print(f"{len(cases)} evaluations of {len({r.path for r in runs})} runs in {time.perf_counter() - t0:.0f} s")
     t1 = time.perf_counter()
-    lofo_rows, fitted = leave_one_family_out(cases, rules, bound=args.bound, loss_bound=args.loss_bound)
+    lofo_rows, fitted = leave_one_family_out(cases, rules, bound=args.bound, loss_bound=args.loss_bound,
+                                              jobs=args.jobs)
     everything = calibrate(cases, rules, bound=args.bound, loss_bound=args.loss_bound)
     print(f"fitted {len(fitted)} folds and the whole corpus in {time.perf_counter() - t1:.0f} s")
     out: dict = {"manifest": str(args.manifest), "thresholds_all": everything.thresholds, "thresholds_by_fold": fitted}

@@ -120,6 +120,7 @@ class Case:
     defaults: dict[str, float] = field(default_factory=dict)  # each tunable rule's threshold as loaded
     meta: dict = field(default_factory=dict)
     ran: tuple[str, ...] = ()  # the rules that could judge this run
+    memo: dict = field(default_factory=dict, repr=False, compare=False)  # decide() per effective thresholds
 
 
 def collect(prepared, rules: Mapping[str, Rule], *, id: str, family: str, label: str,
@@ -166,11 +167,21 @@ def findings_at(case: Case, thresholds: Mapping[str, float]) -> list[Finding]:
 
 
 def decide(case: Case, thresholds: Mapping[str, float]) -> tuple[str, float, int | None]:
-    """The verdict, (uncalibrated) confidence and onset the analyzer gives ``case`` with these thresholds."""
+    """The verdict, (uncalibrated) confidence and onset the analyzer gives ``case`` with these thresholds.
+
+    Memoised per case on the thresholds that matter to it (its own tunable rules, each at the nearest
+    candidate): a fit tries each combination many times, across folds too.
+    """
+    key = tuple(_nearest(by_value, thresholds.get(code, case.defaults[code]))
+                for code, by_value in sorted(case.tunable.items()))
+    hit = case.memo.get(key)
+    if hit is not None:
+        return hit
     verdict, confidence, onset, _ = classify(case.history, findings_at(case, thresholds), family=case.loss_family,
                                              family_reason=case.family_reason, judged_rules=case.judged,
                                              samples_judged=case.samples_judged)
-    return verdict.value, confidence, onset
+    case.memo[key] = (verdict.value, confidence, onset)
+    return case.memo[key]
 
 
 # ---------------------------------------------------------------------------- fitting thresholds
@@ -430,8 +441,8 @@ def _collect_run(args: tuple[CorpusRun, str, Mapping[str, Rule], str | None]) ->
         if hit.is_file():
             try:
                 case = pickle.loads(hit.read_bytes())
-                case.id, case.family, case.label, case.oracle_onset, case.meta = \
-                    run.id, run.family, run.label, run.oracle_onset, dict(run.meta)
+                case.id, case.family, case.label, case.oracle_onset, case.meta, case.memo = \
+                    run.id, run.family, run.label, run.oracle_onset, dict(run.meta), {}
                 return case
             except Exception:  # a stale or truncated cache entry is recomputed
                 pass
@@ -511,22 +522,49 @@ def calibrate(cases: Sequence[Case], rules: Mapping[str, Rule], *, bound: float 
     return Calibration(thresholds, table, rows)
 
 
+_FOLD_INPUT: tuple = ()  # (cases, rules, bound, loss_bound), inherited by forked fold workers
+
+
+def _fit_fold(fam: str) -> tuple[str, dict[str, float], list[dict]]:
+    cases, rules, bound, loss_bound = _FOLD_INPUT
+    cal = calibrate([c for c in cases if c.family != fam], rules, bound=bound, loss_bound=loss_bound)
+    held = predictions([c for c in cases if c.family == fam], cal.thresholds)
+    for r in held:
+        entry = cal.probabilities.get(r["path"])
+        if entry is None:  # a path the other families never took: no calibrated probability
+            uniform = 1.0 / len(LABELS)
+            r["probabilities"] = {lab: uniform for lab in LABELS}
+        else:
+            r["probabilities"] = dict(entry.probabilities)
+        r["confidence"] = r["probabilities"].get(r["verdict"], 0.0)
+    return fam, cal.thresholds, held
+
+
 def leave_one_family_out(cases: Sequence[Case], rules: Mapping[str, Rule], *, bound: float = DEFAULT_BOUND,
-                         loss_bound: float = DEFAULT_LOSS_BOUND) -> tuple[list[dict], dict[str, dict[str, float]]]:
-    """Predictions for every case from a calibration fitted without its family; and each fold's thresholds."""
+                         loss_bound: float = DEFAULT_LOSS_BOUND, jobs: int = 1,
+                         ) -> tuple[list[dict], dict[str, dict[str, float]]]:
+    """Predictions for every case from a calibration fitted without its family; and each fold's thresholds.
+
+    Folds run in ``jobs`` forked processes where the platform forks (the cases are inherited, not pickled).
+    """
+    global _FOLD_INPUT
+    families = sorted({c.family for c in cases})
+    _FOLD_INPUT = (list(cases), rules, bound, loss_bound)
+    try:
+        import multiprocessing as mp
+
+        if jobs > 1 and len(families) > 1 and "fork" in mp.get_all_start_methods():
+            from concurrent.futures import ProcessPoolExecutor
+
+            with ProcessPoolExecutor(min(jobs, len(families)), mp_context=mp.get_context("fork")) as pool:
+                results = list(pool.map(_fit_fold, families))
+        else:
+            results = [_fit_fold(fam) for fam in families]
+    finally:
+        _FOLD_INPUT = ()
     rows, fitted = [], {}
-    for fam in sorted({c.family for c in cases}):
-        cal = calibrate([c for c in cases if c.family != fam], rules, bound=bound, loss_bound=loss_bound)
-        fitted[fam] = cal.thresholds
-        held = predictions([c for c in cases if c.family == fam], cal.thresholds)
-        for r in held:
-            entry = cal.probabilities.get(r["path"])
-            if entry is None:  # a path the other families never took: no calibrated probability
-                uniform = 1.0 / len(LABELS)
-                r["probabilities"] = {lab: uniform for lab in LABELS}
-            else:
-                r["probabilities"] = dict(entry.probabilities)
-            r["confidence"] = r["probabilities"].get(r["verdict"], 0.0)
+    for fam, thresholds, held in results:
+        fitted[fam] = thresholds
         rows += held
     return rows, fitted
 

@@ -85,7 +85,7 @@ def register(app: typer.Typer) -> None:
             lines.append(f"{mode:<8} in-sample:            macro-F1 {s['macro_f1']:.2f}, failing caught {_pct(s['failures_caught'])}, "
                          f"stable flagged {_pct(s['stable_flagged'])}, ECE {s['ece']:.3f}")
         if lofo and len(families) > 1:
-            rows, _ = leave_one_family_out(cases, rule_set, bound=bound, loss_bound=loss_bound)
+            rows, _ = leave_one_family_out(cases, rule_set, bound=bound, loss_bound=loss_bound, jobs=jobs)
             for mode in ("samples", "losses"):
                 sub = [r for r in rows if r["mode"] == mode]
                 if sub:
