@@ -231,7 +231,14 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
 
     probabilities: dict[str, float] = {}
     path = decision_path(findings, samples_judged=samples_judged, verdict=verdict.value)
-    if table and verdict is not Verdict.INCONCLUSIVE:
+    # The corpus behind the table logs discriminator accuracies, so its loss-only paths are "test 2 judged, then the
+    # heuristics". A log without accuracies (test 2 of the definition cannot be judged) is not on those paths.
+    untested = not samples_judged and any(rules[code].outcome_test == 2 and not why.startswith("applies to")
+                                          for code, why in skipped if code in rules)
+    if untested and verdict is not Verdict.INCONCLUSIVE:
+        reason += ("; confidence not calibrated: no discriminator accuracy was logged, so whether the discriminator "
+                   "won outright (test 2 of the outcome definition) could not be judged")
+    if table and verdict is not Verdict.INCONCLUSIVE and not untested:
         calibrated = confidence_of(verdict.value, path, table)
         if calibrated is not None:
             confidence, probabilities = round(calibrated[0], 3), calibrated[1]

@@ -18,7 +18,9 @@ of ``gandiag analyze`` on the log the run wrote.
 
 A failure is *confirmed*, and worth stopping for, when the provisional verdict
 is one of ``stop_on``, the run has reached ``min_steps`` (and ``min_fraction``
-of ``planned_steps``), and the verdict has held for ``patience`` rows. See
+of ``planned_steps``), the verdict has held for ``patience`` rows, and runs
+of the calibration corpus decided the same way failed at least
+``min_probability`` of the time. See
 docs/monitor.md for the trade-off.
 
 Example
@@ -66,6 +68,9 @@ DEFAULT_EVERY = 32
 DEFAULT_MIN_STEPS = 100
 DEFAULT_MIN_FRACTION = 0.1
 DEFAULT_PATIENCE = 0
+#: A failure is confirmed only when the corpus says runs judged this way failed at least this often
+#: (1 - P(stable) of the decision path, from the shipped scores; docs/monitor.md).
+DEFAULT_MIN_PROBABILITY = 0.7
 DEFAULT_STOP_ON = (Verdict.NON_CONVERGED, Verdict.MODE_COLLAPSE)
 
 _ACC = frozenset(r.value for r in ACC_ROLES)
@@ -217,6 +222,13 @@ class Monitor:
     min_steps, min_fraction, patience : int, float, int
         The stop policy: no confirmation before step ``max(min_steps, min_fraction * planned_steps)``,
         and only after the verdict held for ``patience`` rows.
+    min_probability : float
+        Confirm only when runs of the calibration corpus decided the same way failed at least this often
+        (``1 - P(stable)`` of the verdict's decision path, default 0.7). A loss heuristic on its own is
+        right about half the time and does not stop a run; the discriminator having won, or non-finite
+        losses, does. 0 turns the gate off.
+    scores : str, optional
+        Scores file with the probability table (default the shipped ``rules/scores.toml``).
     every : int
         Rows between evaluations: a larger value lowers the mean cost per step and delays the news.
     """
@@ -239,6 +251,8 @@ class Monitor:
         patience: int = DEFAULT_PATIENCE,
         every: int = DEFAULT_EVERY,
         source: str = "<live>",
+        min_probability: float = DEFAULT_MIN_PROBABILITY,
+        scores: str | None = None,
     ):
         _check_options(settle, planned_steps, min_steps, min_fraction, patience, every)
         self.rules = select_rules(dict(load_rules(list(rule_paths)) if rules is None else rules),
@@ -248,6 +262,13 @@ class Monitor:
         self.stop_on = frozenset(_verdict(v) for v in stop_on)
         self.min_steps, self.min_fraction, self.patience, self.every = min_steps, min_fraction, patience, every
         self.source = source
+        if not 0.0 <= min_probability <= 1.0:
+            raise UsageError(f"min_probability must lie in [0, 1], got {min_probability}",
+                             hint="Give a share, e.g. 0.7")
+        self.min_probability = min_probability
+        from .api import probability_table
+
+        self._table = probability_table(scores)
         self.family, self.family_reason = _declared_family(loss)
         self.d_loss_reduction = Reduction(d_loss_reduction)
         self._overrides = {name: role for role, name in (columns or {}).items()}
@@ -422,11 +443,13 @@ class Monitor:
         s0 = settle_start_at(steps, self.settle)
         findings: list[Finding] = []
         judged = 0
+        untested = False  # a rule of test 2 (the discriminator won) lacks its series: see api.judge
         for live in self._live:
             rule = live.rule
             if Family.ANY not in rule.families and Family(family.value) not in rule.families:
                 continue
             if not all(any(s in present for s in c.series) for c in rule.when):
+                untested |= rule.outcome_test == 2
                 continue
             judged += 1
             onset = live.active_onset(s0)
@@ -434,8 +457,17 @@ class Monitor:
                 findings.append(_active_finding(rule, int(steps[onset]), int(steps[-1])))
         verdict, confidence, onset_step, why = classify(
             RunHistory(steps=steps, series={}), findings, family=family, family_reason=reason, judged_rules=judged)
+        p_failed = None
+        if self._table and verdict is not Verdict.INCONCLUSIVE and not untested:
+            from .calibrate import confidence_of, decision_path
+
+            calibrated = confidence_of(verdict.value, decision_path(findings, samples_judged=False,
+                                                                    verdict=verdict.value), self._table)
+            if calibrated is not None:
+                confidence = round(calibrated[0], 3)
+                p_failed = 1.0 - calibrated[1].get(Verdict.STABLE.value, 0.0)
         events = self._events(findings, int(steps[-1]))
-        confirmed = self._confirm(verdict, n, int(steps[-1]))
+        confirmed = self._confirm(verdict, n, int(steps[-1]), p_failed)
         return MonitorState(int(steps[-1]), n, verdict, confidence, onset_step, why,
                             tuple(f.rule for f in findings), events, confirmed)
 
@@ -450,7 +482,7 @@ class Monitor:
         self._active = {code: f.onset_step for code, f in now.items()}
         return tuple(events)
 
-    def _confirm(self, verdict: Verdict, n: int, step: int) -> bool:
+    def _confirm(self, verdict: Verdict, n: int, step: int, p_failed: float | None = None) -> bool:
         if verdict not in self.stop_on:
             self._failing_since = None
             return False
@@ -458,6 +490,7 @@ class Monitor:
             self._failing_since = n
         gate = max(self.min_steps, math.ceil(self.min_fraction * self.planned_steps) if self.planned_steps else 0)
         ok = step >= gate and n - self._failing_since >= self.patience
+        ok = ok and (p_failed is None or p_failed >= self.min_probability)
         if ok and self.stopped_at is None:
             self.stopped_at = step
         return ok

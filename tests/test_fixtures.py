@@ -24,13 +24,27 @@ def test_every_pinned_fixture_still_gives_its_verdict():
     assert " 0 failed" in r.stdout
 
 
-def test_with_samples_the_runs_rules_were_tuned_on_agree_with_what_a_person_saw():
-    # A regression guard for the tuned set only; agreement on held-out runs is a measured figure, not a test.
+#: Runs whose pinned verdict with samples differs from the oracle's label, and why. The test below checks the
+#: disagreement is still there, so that a fix shows up as a change to make here, not as silence.
+KNOWN_DISAGREEMENTS = {
+    # the oracle's digit classifier rejects these blurred strokes (test 4: they do not look like digits); without a
+    # classifier, 55% of them lie "near" real digits at the structure scale, so the analyzer reaches test 5
+    "digits-wgan-s0/samples": ("mode_collapse", "non_converged"),
+}
+
+
+def test_with_samples_the_fixtures_follow_the_oracle_of_the_outcome_definition():
+    # The fixtures predate the corpus; the rules were first written on the six digits runs. Their pinned verdicts
+    # with samples must match the oracle (corpus/oracle.py) except where listed above.
     doc, _ = load_manifest(MANIFEST)
-    tuned = [r for r in doc["runs"] if r.get("rules_tuned_on") and not r["options"].get("no_samples")]
-    assert len(tuned) >= 5
-    for run in tuned:
-        assert run["expected_verdict"] == run["observed_label"], run["id"]
+    judged = [r for r in doc["runs"] if "oracle_label" in r and not r["options"].get("no_samples")]
+    assert len(judged) >= 15
+    for run in judged:
+        got = (run["expected_verdict"], run["oracle_label"])
+        if run["id"] in KNOWN_DISAGREEMENTS:
+            assert got == KNOWN_DISAGREEMENTS[run["id"]], run["id"]
+        else:
+            assert got[0] == got[1], run["id"]
 
 
 def small_manifest(tmp_path, ids):

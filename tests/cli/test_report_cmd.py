@@ -23,7 +23,7 @@ def test_report_writes_figures_run_pages_and_an_index(tmp_path):
     names = sorted(p.name for p in digits.iterdir())
     assert names == ["diversity.png", "history.png", "report.html", "samples_step_40.png", "samples_step_600.png"]
     ring = sorted(p.name for p in (out / "ring8-mode_collapse-s0").glob("samples_*.png"))
-    assert ring == ["samples_step_100.png", "samples_step_1500.png", "samples_step_300.png"]  # start, onset, end
+    assert ring == ["samples_step_100.png", "samples_step_1500.png"]  # start (which is the onset) and end
     page = (digits / "report.html").read_text()
     assert len(re.findall(r'<img src="data:image/png;base64,', page)) == 4  # self-contained
     assert "non_converged" in page and "GD101" in page and "<th>fix</th>" in page

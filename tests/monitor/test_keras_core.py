@@ -19,8 +19,8 @@ class Model:
     stop_training = False
 
 
-def logs_of(history, keys=("d_loss", "g_loss")):
-    """A run's rows as a Keras DCGAN-style train_step returns them (d_loss, g_loss)."""
+def logs_of(history, keys=("d_loss", "g_loss", "d_acc")):
+    """A run's rows as a Keras DCGAN-style train_step returns them (d_loss, g_loss, d_acc)."""
     return [(step, {k: m[k] for k in keys}) for step, m in history_rows(history)]
 
 
@@ -41,6 +41,31 @@ def test_stop_action_sets_stop_training_and_leaves_an_analyzable_log(tmp_path, h
     assert model.stop_training and cb.step == state.step < 300
     offline = gandiag.analyze(tmp_path, no_samples=True)
     assert (offline.n_steps, offline.verdict, offline.onset_step) == (state.step, state.verdict, state.onset_step)
+
+
+def test_a_loss_heuristic_alone_does_not_stop_a_run_the_corpus_calls_a_coin_flip(histories):
+    # With accuracies logged, the discriminator's win is test 2 of the outcome definition; a loss heuristic that fires
+    # without it (GD106 on grid25-aggressive_adam-s0, which ends stable) was right about half the time on the corpus,
+    # below the default gate of 0.7. Without the gate the monitor stops it.
+    rows = logs_of(histories["grid25-aggressive_adam-s0"], ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake"))
+    gated = _Diagnostics(planned_steps=len(rows), verbose=False)
+    ungated = _Diagnostics(planned_steps=len(rows), verbose=False, min_probability=0.0)
+    with pytest.warns(RuntimeWarning, match="mode_collapse confirmed"):
+        for batch, (_, logs) in enumerate(rows):
+            gated.batch_end(batch, logs, Model())
+            ungated.batch_end(batch, logs, Model())
+    assert gated.monitor.stopped_at is None
+    assert ungated.monitor.stopped_at is not None
+    assert gandiag.analyze(histories["grid25-aggressive_adam-s0"]).verdict.value == "stable"
+
+
+def test_without_accuracies_the_gate_does_not_apply(histories):
+    # The calibration corpus logs accuracies; a d_loss/g_loss-only log is not on its decision paths (docs/monitor.md).
+    cb = _Diagnostics(planned_steps=600, verbose=False)
+    with pytest.warns(RuntimeWarning, match="non_converged confirmed"):
+        for batch, (_, logs) in enumerate(logs_of(histories["digits-convergence_failure-s0"], ("d_loss", "g_loss"))):
+            cb.batch_end(batch, logs, Model())
+    assert cb.monitor.stopped_at is not None and cb.monitor.stopped_at < 300
 
 
 def test_hook_runs_once_per_failure(histories):
