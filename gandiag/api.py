@@ -45,7 +45,7 @@ def analyze(
     no_samples: bool = False,
     grid: tuple[int, int] | None = None,
     tile_shape: tuple[int, int] | None = None,
-    scores: str | Path | None = None,
+    scores: str | Path | bool | None = None,
 ) -> Diagnosis:
     """Diagnose one GAN training run.
 
@@ -64,10 +64,11 @@ def analyze(
         Declare the loss family instead of detecting it.
     settle_fraction : float
         The final share of the run the verdict judges (default 0.25).
-    scores : path, optional
+    scores : path or False, optional
         A scores file from ``gandiag calibrate`` (fitted thresholds and the
         probability of each outcome per decision path); default the shipped
-        ``rules/scores.toml``.
+        ``rules/scores.toml``. ``False``: the rule files' own thresholds and
+        the uncalibrated confidence.
     samples, real : path, optional
         Generated-sample snapshots (``samples.npz`` with ``step_<N>`` keys, a
         ``.npy``, a folder of PNGs, or the tutorial's grid PNGs with ``grid``)
@@ -92,9 +93,9 @@ def analyze(
     if not 0 < settle_fraction <= 1:
         raise UsageError(f"--settle-fraction must be in (0, 1], got {settle_fraction}")
     if rules is None:
-        rules = load_rules(rule_paths, scores=scores)
+        rules = load_rules(rule_paths, default_scores=False) if scores is False else load_rules(rule_paths, scores=scores)
     rules = select_rules(dict(rules), select=select, ignore=ignore)
-    table = probability_table(scores)
+    table = {} if scores is False else probability_table(scores)
     prepared = prepare(run, columns=columns, input_format=input_format, d_loss_reduction=d_loss_reduction,
                        loss=loss, settle_fraction=settle_fraction, samples=samples, real=real,
                        no_samples=no_samples, grid=grid, tile_shape=tile_shape)

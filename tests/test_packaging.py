@@ -42,16 +42,21 @@ def test_wheel_carries_the_rules_and_an_installed_gandiag_finds_them(tmp_path):
     wheel = next(wheel_dir.glob("gandiag-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "gandiag/_rules/GD101-discriminator-loss-vanishes.toml" in names
+    assert "gandiag/_rules/scores.toml" in names  # the fitted thresholds and probabilities travel with the rules
     # Install it (non-editable) by unpacking into an empty site dir, and run from elsewhere.
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     code = ("import gandiag, gandiag.engine.loader as L; "
-            "print(gandiag.__file__); print(L.default_rules_dir()); print(len(L.load_rules()))")
+            "print(gandiag.__file__); print(L.default_rules_dir()); print(len(L.load_rules()));"
+            "print(L.load_rules()['GD301'].when[0].value)")
     env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=elsewhere, env=env, timeout=120)
     assert out.returncode == 0, out.stderr[-1500:]
-    module_file, rules_dir, count = out.stdout.split()
+    module_file, rules_dir, count, gd304 = out.stdout.split()
     assert module_file.startswith(str(site)) and rules_dir == str(site / "gandiag" / "_rules")
-    assert int(count) == len(list((ROOT / "rules").glob("*.toml")))
+    assert int(count) == len([p for p in (ROOT / "rules").glob("*.toml") if p.name != "scores.toml"])
+    from gandiag.engine.loader import load_rules
+
+    assert float(gd304) == load_rules()["GD301"].when[0].value != load_rules(default_scores=False)["GD301"].when[0].value

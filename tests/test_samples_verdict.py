@@ -32,7 +32,7 @@ def write_run(tmp_path, make_fake, n_snaps=8):
 
 @pytest.mark.parametrize("case,expected,rule", [
     ("all modes", Verdict.STABLE, "GD310"),
-    ("half the modes", Verdict.MODE_COLLAPSE, "GD304"),
+    ("half the modes", Verdict.MODE_COLLAPSE, "GD301"),
     ("one mode", Verdict.MODE_COLLAPSE, "GD301"),
     ("uniform noise", Verdict.NON_CONVERGED, "GD302"),
 ])
