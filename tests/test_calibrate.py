@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gandiag.calibrate import (LABELS, calibrate, check_corpus, collect_corpus, read_corpus, read_scores,
-                               scores_of)
+from gandiag.calibrate import LABELS, calibrate, check_corpus, collect_corpus, read_corpus, read_scores, scores_of
 from gandiag.cli import app
 from gandiag.engine.loader import default_scores_path, load_rules
 from gandiag.errors import UsageError
@@ -105,6 +104,7 @@ value = 0.1
 [docs]
 what = "test rule"
 why = "test rule"
+example = "any run"
 fix = "delete it"
 ''')
     manifest = _subset(tmp_path, 4)

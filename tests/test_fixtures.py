@@ -30,6 +30,9 @@ KNOWN_DISAGREEMENTS = {
     # the oracle's digit classifier rejects these blurred strokes (test 4: they do not look like digits); without a
     # classifier, 55% of them lie "near" real digits at the structure scale, so the analyzer reaches test 5
     "digits-wgan-s0/samples": ("mode_collapse", "non_converged"),
+    # a few digit classes over-represented while the samples still spread like the data: the oracle counts classes
+    # with a classifier; the analyzer's NDB (GD304) sees the shares but is a warning since the 436-run corpus
+    "digits-wgan_gp-s0/samples": ("stable", "mode_collapse"),
 }
 
 
