@@ -70,7 +70,8 @@ def _callback(bar: Any, name: str, total: int, start: int = 0) -> Any:
     return update
 
 
-def _monitor(stop_on: str | None, steps: int, min_steps: int, min_fraction: float, patience: int) -> Any:
+def _monitor(stop_on: str | None, steps: int, min_steps: int, min_fraction: float, patience: int,
+             min_probability: float = 0.7) -> Any:
     """The live monitor behind --stop-on, or None without it (validated before TensorFlow loads)."""
     if stop_on is None:
         return None
@@ -80,7 +81,7 @@ def _monitor(stop_on: str | None, steps: int, min_steps: int, min_fraction: floa
     if not verdicts:
         raise UsageError("--stop-on needs at least one verdict", hint="For example --stop-on non_converged,mode_collapse")
     return Monitor(planned_steps=steps, stop_on=verdicts, min_steps=min_steps, min_fraction=min_fraction,
-                   patience=patience, source="<train>")
+                   patience=patience, source="<train>", min_probability=min_probability)
 
 
 def register(app: typer.Typer) -> None:
@@ -112,6 +113,7 @@ def register(app: typer.Typer) -> None:
         stop_on: Annotated[str | None, typer.Option(help="Stop early when a failure verdict is confirmed live: e.g. non_converged,mode_collapse (docs/monitor.md).")] = None,
         stop_min_steps: Annotated[int, typer.Option(help="With --stop-on: never stop before this step.")] = 100,
         stop_min_fraction: Annotated[float, typer.Option(help="With --stop-on: never stop before this share of --steps.")] = 0.1,
+        stop_min_probability: Annotated[float, typer.Option(help="With --stop-on: stop only when corpus runs decided the same way failed at least this often (0: off).")] = 0.7,
         stop_patience: Annotated[int, typer.Option(help="With --stop-on: rows the failure verdict must hold before stopping.")] = 0,
     ) -> None:
         """Train one of the tutorial's GAN experiments and log it for `gandiag analyze`.
@@ -133,7 +135,8 @@ def register(app: typer.Typer) -> None:
                               loss=loss.value if loss is not None else None, log_every=log_every,
                               deterministic=deterministic,
                               data=str(data) if data else None)
-            monitor = _monitor(stop_on, cfg.steps, stop_min_steps, stop_min_fraction, stop_patience)
+            monitor = _monitor(stop_on, cfg.steps, stop_min_steps, stop_min_fraction, stop_patience,
+                               stop_min_probability)
             with _progress(quiet) as bar:
                 result = train(cfg, _callback(bar, f"{cfg.dataset}/{cfg.experiment}", cfg.steps),
                                out=out, resume=resume, plots=plots, monitor=monitor)

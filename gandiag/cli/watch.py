@@ -84,6 +84,7 @@ def register(app: typer.Typer) -> None:
         planned_steps: Annotated[int | None, typer.Option(help="Planned length of the run (for --min-fraction).")] = None,
         min_steps: Annotated[int, typer.Option(help="Never confirm a failure before this step.")] = 100,
         min_fraction: Annotated[float, typer.Option(help="Never confirm before this share of --planned-steps.")] = 0.1,
+        min_probability: Annotated[float, typer.Option(help="Confirm only when corpus runs decided the same way failed at least this often (0: off).")] = 0.7,
         patience: Annotated[int, typer.Option(help="Rows a failure verdict must hold before it is confirmed.")] = 0,
         idle: Annotated[float, typer.Option(help="Give up (and print the final verdict) after this many seconds without new lines.")] = 300.0,
         poll: Annotated[float, typer.Option(help="Seconds between reads of the file.")] = 1.0,
@@ -115,7 +116,8 @@ def register(app: typer.Typer) -> None:
             monitor = Monitor(rules=load_rules(check_rule_paths(rules or [])), select=_split(select), ignore=_split(ignore),
                               settle=settle_fraction, planned_steps=planned_steps, loss=loss,
                               d_loss_reduction=d_loss_reduction, columns=columns, stop_on=_split(stop_on),
-                              min_steps=min_steps, min_fraction=min_fraction, patience=patience, source=str(path))
+                              min_steps=min_steps, min_fraction=min_fraction, patience=patience, source=str(path),
+                              min_probability=min_probability)
         except GandiagError as exc:
             raise fail(exc) from None
 
