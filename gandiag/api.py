@@ -248,7 +248,10 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
                 failed = entry.counts.get("mode_collapse", 0) + entry.counts.get("non_converged", 0)
                 reason += (f"; losses alone cannot rule out a quiet collapse or non-convergence: {failed} of "
                            f"{entry.runs} corpus runs judged this way from their losses failed")
-    findings.sort(key=lambda f: (f.status is not Status.ACTIVE, _SEVERITY_ORDER[f.severity], f.onset_step, f.rule))
+    # the rules of the test that decided come first (the report's top finding is the reason for the verdict)
+    decided = int(path.rsplit("/test", 1)[1]) if "/test" in path else None
+    findings.sort(key=lambda f: (f.status is not Status.ACTIVE, _SEVERITY_ORDER[f.severity],
+                                 decided is None or f.outcome_test != decided, f.onset_step, f.rule))
     n = len(history)
     s0 = prepared.axis.settle_start
     sample_inputs, settle_fraction = prepared.sample_inputs, prepared.settle_fraction
