@@ -314,15 +314,19 @@ class Monitor:
             v = float(value)
             col = self._values[role]
             col.pad_to(row)
+            if role in _ACC and math.isfinite(v):
+                if self._percent.get(role):
+                    v *= 0.01  # the column is in percent: every later value too
+                elif 1.5 < v <= 100.0:
+                    self._percent[role] = True  # accuracies in percent, as build_history would divide them
+                    col.scale(0.01)
+                    v *= 0.01
             col.append(v)
             self._logged.add(role)
             if not math.isfinite(v):
                 nf = self._nonfinite[role]
                 nf.pad_to(row)
                 nf.append(True)
-            elif role in _ACC and 1.5 < v <= 100.0 and not self._percent.get(role):
-                self._percent[role] = True  # accuracies in percent, as build_history would divide them
-                col.scale(0.01)
         if self._steps.n - self._evaluated >= self.every:
             return self._evaluate()
         return self._quiet

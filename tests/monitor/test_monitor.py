@@ -150,3 +150,23 @@ def test_bad_input_is_a_usage_error():
 
 def test_monitor_is_exported():
     assert gandiag.Monitor is Monitor and "Monitor" in gandiag.__all__
+
+
+@pytest.mark.parametrize("run", ["digits-stable-s0", "digits-convergence_failure-s0", "ring8-stable-s0"])
+def test_accuracies_in_percent_give_the_same_live_and_offline_answers(run, histories):
+    # The tutorial prints a1/a2 in percent; every row must be converted, not only those before the first
+    # percent value (a healthy run was once confirmed non_converged live while analyze said stable).
+    h = histories[run]
+    acc = {k for k in h.series if k.startswith("d_acc")}
+    assert acc
+    rows = [(step, {k: (100 * v if k in acc and v is not None else v) for k, v in m.items()})
+            for step, m in history_rows(h)]
+    fractions, _ = replay(h)
+    percent = Monitor(planned_steps=len(h))
+    for step, m in rows:
+        percent.update(step, **m)
+    percent.evaluate()
+    assert (percent.state.verdict, percent.state.onset_step, percent.state.confirmed) == \
+        (fractions.state.verdict, fractions.state.onset_step, fractions.state.confirmed)
+    assert percent.stopped_at == fractions.stopped_at
+    assert percent.finish().verdict is gandiag.analyze(h).verdict is percent.state.verdict
