@@ -20,6 +20,10 @@ from .summary import (
 _WIDTH = 100
 
 
+#: recovered episodes of one rule printed in full; the rest are summarised in one line
+MAX_EPISODES_SHOWN = 3
+
+
 def _fmt_obs(x) -> str:
     if isinstance(x, float):
         if math.isnan(x):
@@ -61,6 +65,15 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
                      f"(final {d.settle_window.fraction:.0%} of the run)")
     lines.extend(textwrap.wrap(d.reason, _WIDTH, initial_indent="  why        ", subsequent_indent=" " * 13))
     shown = [f for f in d.findings if verbose or f.severity is not Severity.INFO or f.status is Status.ACTIVE]
+    summarised: dict[str, list] = {}
+    if not verbose:  # past episodes of one rule beyond the first few: one summary line (-v shows every one)
+        by_rule: dict[str, list] = {}
+        for f in shown:
+            if f.status is Status.RECOVERED:
+                by_rule.setdefault(f.rule, []).append(f)
+        summarised = {rule: eps[MAX_EPISODES_SHOWN:] for rule, eps in by_rule.items() if len(eps) > MAX_EPISODES_SHOWN}
+        hidden = {id(f) for eps in summarised.values() for f in eps}
+        shown = [f for f in shown if id(f) not in hidden]
     if shown:
         lines.append("")
         lines.append(f"  {'rule':<6} {'severity':<8} {'status':<9} {'onset':>6}  finding")
@@ -72,6 +85,13 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
                              f"held in {e.fraction:.0%}, longest streak {e.streak_steps} {e.unit}")
             if f.severity is not Severity.INFO:
                 lines.extend(textwrap.wrap("fix: " + f.fix, _WIDTH, initial_indent=" " * 35, subsequent_indent=" " * 40))
+        for rule, rest in summarised.items():
+            longest = max(rest, key=lambda f: f.end_step - f.onset_step)
+            lines.extend(textwrap.wrap(
+                f"{len(rest)} more recovered episodes of {rule}: longest at steps {longest.onset_step}-"
+                f"{longest.end_step}, last at steps {rest[-1].onset_step}-{rest[-1].end_step} (-v lists them; the "
+                f"JSON report keeps them)", _WIDTH, initial_indent=f"  {rule:<6} {'':<8} {'recovered':<9} {'':>6}  ",
+                subsequent_indent=" " * 35))
     if d.snapshots:
         lines.append("")
         lines.extend(_snapshot_table(d))
