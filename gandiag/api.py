@@ -234,7 +234,7 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
     path = decision_path(findings, samples_judged=samples_judged, verdict=verdict.value)
     # The corpus behind the table logs discriminator accuracies, so its loss-only paths are "test 2 judged, then the
     # heuristics". A log without accuracies (test 2 of the definition cannot be judged) is not on those paths.
-    untested = not samples_judged and any(rules[code].outcome_test == 2 and not why.startswith("applies to")
+    untested = not samples_judged and not path.endswith("/test1") and any(rules[code].outcome_test == 2 and not why.startswith("applies to")
                                           for code, why in skipped if code in rules)
     if untested and verdict is not Verdict.INCONCLUSIVE:
         reason += ("; confidence not calibrated: no discriminator accuracy was logged, so whether the discriminator "

@@ -32,10 +32,12 @@ def detect_loss_family(history: RunHistory) -> tuple[LossFamily, str]:
             continue
         v = history.get(role.value)
         v = v[np.isfinite(v)]
+        if not v.size:  # every value non-finite (a diverged run): no sign to read
+            continue
         # Cross-entropy is never negative, however small; a clipped WGAN critic's values can be tiny
         # (1e-4) and print as "-0.000" at 3 decimals, so the sign bit is the evidence.
         negative = float(np.mean(np.signbit(v)))
-        if v.size and negative >= 0.05:
+        if negative >= 0.05:
             return LossFamily.WGAN, (
                 f"{role.value} is negative in {100 * negative:.0f}% of steps, "
                 "which a binary cross-entropy loss cannot be: this looks like a Wasserstein or hinge critic"
