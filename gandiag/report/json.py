@@ -14,6 +14,8 @@ from ..findings import Diagnosis, Finding
 from .summary import ReportRun, as_report_runs
 
 SCHEMA = "gandiag.report/1"
+#: recovered episodes kept per rule in the JSON; the rest are counted in ``episodes_omitted``
+MAX_RECOVERED_PER_RULE = 50
 
 
 def _num(x):
@@ -37,11 +39,28 @@ def finding_dict(f: Finding) -> dict:
         "evidence": [{k: _num(v) for k, v in e.as_dict().items()} for e in f.evidence],
         "message": f.message,
         "fix": f.fix,
+        "outcome_test": f.outcome_test,
     }
+
+
+def _capped(findings: Sequence[Finding]) -> tuple[list[Finding], dict[str, int]]:
+    """Every active finding; recovered ones up to MAX_RECOVERED_PER_RULE per rule (the first ones), the rest counted."""
+    from ..findings import Status
+
+    kept, seen, omitted = [], {}, {}
+    for f in findings:
+        if f.status is Status.RECOVERED:
+            seen[f.rule] = seen.get(f.rule, 0) + 1
+            if seen[f.rule] > MAX_RECOVERED_PER_RULE:
+                omitted[f.rule] = omitted.get(f.rule, 0) + 1
+                continue
+        kept.append(f)
+    return kept, omitted
 
 
 def run_dict(d: Diagnosis, *, key: str | None = None, run_id: str | None = None,
              failure: str | None = None) -> dict:
+    findings, omitted = _capped(d.findings)
     return {
         "source": d.source,
         "key": key if key is not None else d.source,
@@ -51,6 +70,8 @@ def run_dict(d: Diagnosis, *, key: str | None = None, run_id: str | None = None,
         "inputs": dict(d.inputs),
         "verdict": d.verdict.value,
         "confidence": d.confidence,
+        "probabilities": {k: _num(v) for k, v in d.probabilities.items()},
+        "decision_path": d.decision_path,
         "onset_step": d.onset_step,
         "reason": d.reason,
         "loss_family": d.loss_family,
@@ -60,7 +81,8 @@ def run_dict(d: Diagnosis, *, key: str | None = None, run_id: str | None = None,
             "end_step": d.settle_window.end_step,
             "fraction": d.settle_window.fraction,
         },
-        "findings": [finding_dict(f) for f in d.findings],
+        "findings": [finding_dict(f) for f in findings],
+        "episodes_omitted": omitted,
         "skipped_rules": [{"rule": c, "reason": why} for c, why in d.skipped_rules],
         "warnings": list(d.warnings),
         "snapshots": [{k: _num(v) for k, v in s.items()} for s in d.snapshots],
