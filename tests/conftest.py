@@ -23,3 +23,33 @@ def write(tmp_path):
         return p
 
     return _write
+
+
+#: Modules (or test-name prefixes) whose tests together take most of the suite's time: the whole corpus, every
+#: fixture in every layout, real-size hostile inputs, wheels and reports. `make test-fast` skips them (`-m "not
+#: slow"`); `make test` (CI) runs everything. Measured with `pytest --durations=0`: most of the 209 s of test time.
+SLOW = (
+    "tests/test_calibrate.py", "tests/test_corpus.py", "tests/test_oracle.py", "tests/test_fixtures.py",
+    "tests/test_packaging.py", "tests/test_tutorial_folder.py", "tests/ingest/test_cross_format.py",
+    "tests/ingest/test_tensorboard.py", "tests/cli/test_ci_outputs.py", "tests/cli/test_report_cmd.py",
+    "tests/adversarial/test_hostile_inputs.py", "tests/ingest/test_console.py::test_real_runs",
+    "tests/monitor/test_monitor.py::test_provisional", "tests/monitor/test_monitor.py::test_replay",
+    "tests/ingest/test_samples.py", "tests/monitor/test_watch.py",
+)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if item.nodeid.startswith(SLOW):
+            item.add_marker(pytest.mark.slow)
+
+
+#: Files whose every test trains (module-level ``pytestmark = pytest.mark.train``) and which import TensorFlow when
+#: collected (8 s). A run that deselects training tests (`make test-fast`) does not import them at all.
+TRAIN_ONLY = {"test_log_every.py", "test_losses.py", "test_resume.py", "test_training.py", "test_training_stops.py"}
+
+
+def pytest_ignore_collect(collection_path, config):
+    if collection_path.name in TRAIN_ONLY and "not train" in (config.option.markexpr or ""):
+        return True
+    return None
