@@ -462,6 +462,7 @@ class Monitor:
         verdict, confidence, onset_step, why = classify(
             RunHistory(steps=steps, series={}), findings, family=family, family_reason=reason, judged_rules=judged)
         p_failed = None
+        untested = untested and verdict in (Verdict.MODE_COLLAPSE, Verdict.NON_CONVERGED)  # as api.judge
         if self._table and verdict is not Verdict.INCONCLUSIVE and not untested:
             from .calibrate import confidence_of, decision_path
 

@@ -1,10 +1,7 @@
 import os
 
 import pytest
-
-FIXTURE_RUNS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                            "fixtures", "runs")
-RUNS = sorted(d for d in os.listdir(FIXTURE_RUNS) if os.path.isdir(os.path.join(FIXTURE_RUNS, d)))
+from fixture_runs import FIXTURE_RUNS, RUNS
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import FIXTURE_RUNS, RUNS
+from fixture_runs import FIXTURE_RUNS, RUNS
 
 import gandiag
 from gandiag.errors import UsageError

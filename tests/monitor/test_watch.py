@@ -6,7 +6,7 @@ import sys
 import threading
 import time
 
-from conftest import FIXTURE_RUNS
+from fixture_runs import FIXTURE_RUNS
 from typer.testing import CliRunner
 
 import gandiag
