@@ -135,6 +135,18 @@ def main() -> None:
     gate = options.get("min_probability", "default")
     summary(f"with the probability gate ({gate})", [(run, r, r["stop"]) for run, r in results])
     summary("without it (min_probability 0)", [(run, r, r["stop0"]) for run, r in results])
+    print("\nper family (with the gate): failing runs stopped / failing, false stops / stable")
+    fams: dict[str, list[int]] = {}
+    for run, r in results:
+        fam = run["id"].split("-")[0]
+        c = fams.setdefault(fam, [0, 0, 0, 0])
+        if run["label"] in FAILURES:
+            c[0] += r["stop"] is not None
+            c[1] += 1
+        elif run["label"] == "stable":
+            c[2] += r["stop"] is not None
+            c[3] += 1
+    print("  " + "; ".join(f"{fam} {a}/{b}, {c}/{d}" for fam, (a, b, c, d) in sorted(fams.items())))
     print(f"final live state == gandiag analyze: {len(runs) - disagree}/{len(runs)}")
     print(f"({time.perf_counter() - t0:.1f} s)")
 
