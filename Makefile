@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/many_runs.py
 	$(PY) benchmarks/monitor_speed.py
 	$(PY) benchmarks/monitor_replay.py
+	$(PY) benchmarks/watch_speed.py
 	$(PY) benchmarks/hostile_inputs.py
 	$(PY) benchmarks/console_speed.py
 	$(PY) benchmarks/snapshot_cost.py
