@@ -12,7 +12,6 @@ first row is a 450-row history analysed normally, for scale.
 
 from __future__ import annotations
 
-import gzip
 import re
 import subprocess
 import sys
@@ -22,13 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 GANDIAG = str(Path(sys.executable).parent / "gandiag")
 TARGET_MB = 500
-
-
-def repeated_gzip(path: Path, block: bytes, times: int) -> None:
-    member = gzip.compress(block, 9)
-    with open(path, "wb") as fh:
-        for _ in range(times):
-            fh.write(member)
+sys.path.insert(0, str(ROOT / "tests" / "adversarial"))
+from bombs import gzip_gibibyte_of_rows, repeated_gzip  # noqa: E402  (the files the memory tests use)
 
 
 def build(folder: Path) -> list[tuple[str, str]]:
@@ -40,14 +34,8 @@ def build(folder: Path) -> list[tuple[str, str]]:
     zeros = folder / "zeros.csv.gz"
     repeated_gzip(zeros, b"\0" * (64 << 20), 32)
 
-    header, body = stable.split(b"\n", 1)
     rows = folder / "rows.csv.gz"
-    with open(rows, "wb") as fh:
-        fh.write(gzip.compress(header + b"\n"))
-        block = b"\n".join(body.split(b"\n")[:100]) + b"\n"  # 100 rows repeat: 1 GiB in a few MB, as in the issue
-        member = gzip.compress(block * 150, 9)
-        for _ in range((1 << 30) // (len(block) * 150)):
-            fh.write(member)
+    gzip_gibibyte_of_rows(rows, stable)  # 100 rows repeated: 1 GiB in a few MB, as in the issue
 
     labels = folder / "labels.log"
     labels.write_bytes(b">1, d1=0.5, d2=0.5 g=1.0\n>2, " + b"d1=0.5 " * 1_500_000 + b"\n")

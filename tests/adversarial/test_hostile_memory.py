@@ -6,21 +6,12 @@ stops it. ``benchmarks/hostile_inputs.py`` prints the same figures.
 
 from __future__ import annotations
 
-import gzip
-
 import pytest
+from bombs import gzip_gibibyte_of_rows, repeated_gzip
 from contract import GANDIAG, peak_rss_mb, write_history
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 MAX_PEAK_MB = 500
-
-
-def _repeated_gzip(path, block: bytes, times: int) -> None:
-    """A multi-member gzip: ``block`` compressed once, written ``times`` times (cheap to build, huge to read)."""
-    member = gzip.compress(block, 9)
-    with open(path, "wb") as fh:
-        for _ in range(times):
-            fh.write(member)
 
 
 def _check(argv, says: str, **kw) -> None:
@@ -34,26 +25,19 @@ def _check(argv, says: str, **kw) -> None:
 
 def test_gzip_bomb_of_zeros(tmp_path):
     bomb = tmp_path / "history.csv.gz"
-    _repeated_gzip(bomb, b"\0" * (64 << 20), 32)  # 2 GiB of zeros
+    repeated_gzip(bomb, b"\0" * (64 << 20), 32)  # 2 GiB of zeros
     _check([*GANDIAG, "analyze", str(bomb)], "binary data")
 
 
 def test_gzip_bomb_of_text_without_line_ends(tmp_path):
     bomb = tmp_path / "train.log.gz"
-    _repeated_gzip(bomb, b"d1=0.5 " * (8 << 20), 40)  # 2.2 GB, one line
+    repeated_gzip(bomb, b"d1=0.5 " * (8 << 20), 40)  # 2.2 GB, one line
     _check([*GANDIAG, "analyze", str(bomb)], "longer than 1,048,576 bytes")
 
 
 def test_gzip_of_a_gibibyte_of_valid_rows(tmp_path):
-    rows = write_history(tmp_path / "rows.csv", 600).read_bytes()
-    header, body = rows.split(b"\n", 1)
     bomb = tmp_path / "history.csv.gz"
-    with open(bomb, "wb") as fh:
-        fh.write(gzip.compress(header + b"\n"))
-        block = b"\n".join(body.split(b"\n")[:100]) + b"\n"  # 100 rows repeat: 1 GiB in a few MB, as in the issue
-        member = gzip.compress(block * 150, 9)
-        for _ in range((1 << 30) // (len(block) * 150)):
-            fh.write(member)
+    gzip_gibibyte_of_rows(bomb, write_history(tmp_path / "rows.csv", 600).read_bytes())  # as in the issue
     _check([*GANDIAG, "analyze", str(bomb)], "GANDIAG_MAX_CELLS")  # 9 columns: the numbers limit comes first
 
 
