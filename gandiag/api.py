@@ -228,22 +228,16 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
         history, findings, family=family, family_reason=family_reason, judged_rules=judged,
         samples_judged=samples_judged,
     )
-    from .calibrate import confidence_of, decision_path
+    from .calibrate import UNCALIBRATED_REASON, calibration_applies, confidence_of, decision_path
 
     probabilities: dict[str, float] = {}
     path = decision_path(findings, samples_judged=samples_judged, verdict=verdict.value)
-    # The corpus behind the table logs discriminator accuracies, so its loss-only failure paths are "test 2 judged and
-    # not holding, then a heuristic". A log without accuracies cannot judge test 2: a discriminator that won lands on
-    # a heuristic path, whose corpus probability would understate the failure. A stable verdict is unaffected (a won
-    # discriminator fires the loss heuristics), so its calibrated confidence stands.
-    untested = (not samples_judged and verdict in (Verdict.MODE_COLLAPSE, Verdict.NON_CONVERGED)
-                and not path.endswith("/test1")
-                and any(rules[code].outcome_test == 2 and not why.startswith("applies to")
-                        for code, why in skipped if code in rules))
-    if untested:
-        reason += ("; confidence not calibrated: no discriminator accuracy was logged, so whether the discriminator "
-                   "won outright (test 2 of the outcome definition) could not be judged")
-    if table and verdict is not Verdict.INCONCLUSIVE and not untested:
+    unjudged = any(rules[code].outcome_test == 2 and not why.startswith("applies to")
+                   for code, why in skipped if code in rules)
+    applies = calibration_applies(verdict.value, path, test2_unjudged=unjudged)
+    if not applies:
+        reason += UNCALIBRATED_REASON
+    if table and verdict is not Verdict.INCONCLUSIVE and applies:
         calibrated = confidence_of(verdict.value, path, table)
         if calibrated is not None:
             confidence, probabilities = round(calibrated[0], 3), calibrated[1]

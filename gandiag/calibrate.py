@@ -297,6 +297,21 @@ def fit_probabilities(paths: Sequence[str], labels: Sequence[str], *, prior: flo
     return out
 
 
+def calibration_applies(verdict: str, path: str, *, test2_unjudged: bool) -> bool:
+    """Whether the probability table speaks for this verdict (used by the offline verdict and the monitor alike).
+
+    The corpus behind the table logs discriminator accuracies, so its loss-only failure paths are "test 2 judged and
+    not holding, then a heuristic". A log without accuracies cannot judge test 2: a discriminator that won lands on
+    a heuristic path whose corpus probability would understate the failure. A stable verdict is unaffected (a won
+    discriminator fires the loss heuristics), and a divergence (test 1) decides whatever the discriminator did.
+    """
+    return not (test2_unjudged and path.startswith("losses/") and verdict in FAILURES and not path.endswith("/test1"))
+
+
+UNCALIBRATED_REASON = ("; confidence not calibrated: no discriminator accuracy was logged, so whether the "
+                       "discriminator won outright (test 2 of the outcome definition) could not be judged")
+
+
 def confidence_of(verdict: str, path: str, table: Mapping[str, PathProbabilities]) -> tuple[float, dict[str, float]] | None:
     """The calibrated probability of ``verdict`` and of each outcome on ``path``, or None when unknown."""
     entry = table.get(path)

@@ -447,13 +447,13 @@ class Monitor:
         s0 = settle_start_at(steps, self.settle)
         findings: list[Finding] = []
         judged = 0
-        untested = False  # a rule of test 2 (the discriminator won) lacks its series: see api.judge
+        unjudged = False  # a rule of test 2 (the discriminator won) lacks its series: see calibration_applies
         for live in self._live:
             rule = live.rule
             if Family.ANY not in rule.families and Family(family.value) not in rule.families:
                 continue
             if not all(any(s in present for s in c.series) for c in rule.when):
-                untested |= rule.outcome_test == 2
+                unjudged |= rule.outcome_test == 2
                 continue
             judged += 1
             onset = live.active_onset(s0)
@@ -462,12 +462,12 @@ class Monitor:
         verdict, confidence, onset_step, why = classify(
             RunHistory(steps=steps, series={}), findings, family=family, family_reason=reason, judged_rules=judged)
         p_failed = None
-        untested = untested and verdict in (Verdict.MODE_COLLAPSE, Verdict.NON_CONVERGED)  # as api.judge
-        if self._table and verdict is not Verdict.INCONCLUSIVE and not untested:
-            from .calibrate import confidence_of, decision_path
+        if self._table and verdict is not Verdict.INCONCLUSIVE:
+            from .calibrate import calibration_applies, confidence_of, decision_path
 
-            calibrated = confidence_of(verdict.value, decision_path(findings, samples_judged=False,
-                                                                    verdict=verdict.value), self._table)
+            path = decision_path(findings, samples_judged=False, verdict=verdict.value)
+            calibrated = (confidence_of(verdict.value, path, self._table)
+                          if calibration_applies(verdict.value, path, test2_unjudged=unjudged) else None)
             if calibrated is not None:
                 confidence = round(calibrated[0], 3)
                 p_failed = 1.0 - calibrated[1].get(Verdict.STABLE.value, 0.0)

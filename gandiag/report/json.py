@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from .._version import __version__
-from ..findings import Diagnosis, Finding
+from ..findings import Diagnosis, Finding, Status
 from .summary import ReportRun, as_report_runs
 
 SCHEMA = "gandiag.report/1"
@@ -45,8 +45,6 @@ def finding_dict(f: Finding) -> dict:
 
 def _capped(findings: Sequence[Finding]) -> tuple[list[Finding], dict[str, int]]:
     """Every active finding; recovered ones up to MAX_RECOVERED_PER_RULE per rule (the first ones), the rest counted."""
-    from ..findings import Status
-
     kept, seen, omitted = [], {}, {}
     for f in findings:
         if f.status is Status.RECOVERED:
