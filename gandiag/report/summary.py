@@ -52,9 +52,10 @@ def sort_runs(runs: Sequence[ReportRun]) -> list[ReportRun]:
 
 
 def top_findings(d: Diagnosis, n: int = 3) -> list[Finding]:
-    """The active warning and error findings the verdict rests on, most severe and earliest first."""
+    """The active warning and error findings the verdict rests on: those supporting it first, most severe first,
+    otherwise in the diagnosis's order (the rules of the test that decided first, then by onset)."""
     active = [f for f in d.findings if f.status is Status.ACTIVE and f.severity is not Severity.INFO]
-    active.sort(key=lambda f: (f.supports is not d.verdict, _SEVERITY_RANK[f.severity], f.onset_step, f.rule))
+    active.sort(key=lambda f: (f.supports is not d.verdict, _SEVERITY_RANK[f.severity]))  # stable: keeps that order
     return active[:n]
 
 
