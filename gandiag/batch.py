@@ -42,6 +42,7 @@ class RunTarget:
     path: Path  # the history file or TensorBoard folder (``-`` for stdin)
     key: str  # path relative to the analyzed root, POSIX separators
     run_id: str | None = None  # from meta.json beside the history, if it names one
+    mlflow: Any = None  # an ingest.mlflow_store.MlflowRun when the run lives in an MLflow tracking store
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,12 @@ def read_run_id(history: Path) -> str | None:
     return None
 
 
-def find_targets(paths: Sequence[str]) -> tuple[list[RunTarget], list[tuple[str, str]]]:
+def find_targets(paths: Sequence[str], *, tracking_uri: str | None = None
+                 ) -> tuple[list[RunTarget], list[tuple[str, str]]]:
     """Every history under ``paths`` (recursively), and the paths that hold none.
 
+    ``mlflow:runs/ID`` and ``mlflow:experiments/NAME`` name runs of the MLflow
+    tracking store at ``tracking_uri`` (default ``MLFLOW_TRACKING_URI``).
     Returns the targets in the order found and ``(path, one-line message)``
     for each path that could not be searched.
     """
@@ -109,6 +113,19 @@ def find_targets(paths: Sequence[str]) -> tuple[list[RunTarget], list[tuple[str,
     targets: list[RunTarget] = []
     errors: list[tuple[str, str]] = []
     for path in paths:
+        if str(path).startswith("mlflow:"):
+            from .ingest import mlflow_store
+
+            try:
+                with one_run(str(path)):
+                    runs = mlflow_store.expand(str(path), tracking_uri)
+            except UsageError:
+                raise
+            except GandiagError as exc:
+                errors.append((str(path), exc.one_line()))
+                continue
+            targets.extend(RunTarget(Path(r.source), r.key, r.run_id, mlflow=r) for r in runs)
+            continue
         try:
             with one_run(str(path)):
                 found = discover_runs(path)
@@ -131,7 +148,15 @@ def analyze_target(target: RunTarget, rules: Mapping[str, Any], options: Mapping
         with one_run(str(target.path)):
             from .api import analyze
 
-            diagnosis = analyze("-" if str(target.path) == "-" else target.path, rules=rules, **options)
+            if target.mlflow is not None:
+                from .ingest.mlflow_store import read_history
+
+                history = read_history(target.mlflow, columns=options.get("columns"),
+                                       d_loss_reduction=options.get("d_loss_reduction"))
+                skip = ("columns", "d_loss_reduction", "input_format", "samples", "real", "no_samples", "grid")
+                diagnosis = analyze(history, rules=rules, **{k: v for k, v in options.items() if k not in skip})
+            else:
+                diagnosis = analyze("-" if str(target.path) == "-" else target.path, rules=rules, **options)
     except UsageError as exc:
         return RunResult(target, None, exc.one_line(), fatal=True, seconds=time.perf_counter() - start)
     except GandiagError as exc:

@@ -19,6 +19,8 @@ class OutputFormat(StrEnum):
     JUNIT = "junit"
     GITHUB = "github"
     MARKDOWN = "markdown"
+    SARIF = "sarif"
+    GITLAB = "gitlab"
 
 
 class LossFamilyOpt(StrEnum):
@@ -150,12 +152,12 @@ def _load_baseline(path: Path | None):
         return load_baseline(path)
 
 
-def _analyze_paths(paths, rule_set, options, jobs, scheduler):
+def _analyze_paths(paths, rule_set, options, jobs, scheduler, tracking_uri=None):
     """Find every run and analyze them (in parallel if asked); a usage error stops everything."""
     from ..batch import analyze_many, find_targets
 
     try:
-        targets, errors = find_targets(paths)
+        targets, errors = find_targets(paths, tracking_uri=tracking_uri)
         results = analyze_many(targets, rules=rule_set, options=options, jobs=jobs, scheduler=scheduler)
     except GandiagError as exc:
         raise fail(exc) from None
@@ -223,10 +225,30 @@ def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fa
         from ..report import markdown
 
         typer.echo(markdown.render(runs, errors=errors, footer=footer), nl=False)
+    elif output_format is OutputFormat.SARIF:
+        from ..report import sarif
+
+        typer.echo(sarif.render(runs, errors=errors, rules=rule_set))
+    elif output_format is OutputFormat.GITLAB:
+        from ..report import gitlab
+
+        typer.echo(gitlab.render(runs, errors=errors))
     elif runs or footer:
         from ..report import text as text_report
 
         typer.echo(text_report.render(runs, errors=errors, verbose=verbose, footer=footer))
+
+
+def _tag_mlflow_runs(results, report_runs, rule_set, options) -> list[tuple[str, str]]:
+    """--mlflow-tag: the verdict tags and the one-run JSON report on each MLflow run analyzed."""
+    from ..mlflow_tags import write_back
+    from ..report import json as json_report
+
+    pairs = [(res, run) for res, run in zip(results, report_runs) if res.target.mlflow is not None]
+    shown = {k: v for k, v in options.items() if v not in (None, [], {})}
+    digest = rules_digest(rule_set)
+    return write_back([(res.target.mlflow, res.diagnosis) for res, _ in pairs],
+                      lambda i: json_report.render([pairs[i][1]], rules_digest=digest, options=shown))
 
 
 def _write_plots(runs, out: Path) -> list[tuple[str, str]]:
@@ -257,7 +279,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def analyze(
-        paths: Annotated[list[str], typer.Argument(help="History files, run folders (searched recursively), or - for CSV on stdin.")],
+        paths: Annotated[list[str], typer.Argument(help="History files, run folders (searched recursively), - for CSV on stdin, or MLflow runs: mlflow:runs/RUN_ID, mlflow:experiments/NAME.")],
         rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder; overrides rules with the same code.")] = None,
         select: Annotated[list[str] | None, typer.Option(help="Only these rule codes or prefixes (GD1,GD203).")] = None,
         ignore: Annotated[list[str] | None, typer.Option(help="Drop these rule codes or prefixes.")] = None,
@@ -278,6 +300,8 @@ def register(app: typer.Typer) -> None:
         scheduler: Annotated[str | None, typer.Option(help="Run on a dask.distributed scheduler (tcp://HOST:PORT) through joblib's Dask backend; needs the dask extra.")] = None,
         baseline: Annotated[Path | None, typer.Option(help="An earlier JSON report (e.g. from main): fail only runs whose verdict got worse, or new failing runs.")] = None,
         plot: Annotated[Path | None, typer.Option("--plot", help="Also write each run's figures (history, diversity, samples) under this folder.")] = None,
+        tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help="MLflow tracking store for mlflow:runs/ID and mlflow:experiments/NAME inputs (default: MLFLOW_TRACKING_URI).")] = None,
+        mlflow_tag: Annotated[bool, typer.Option("--mlflow-tag", help="Write each MLflow run's verdict back as gandiag.* run tags and its JSON report as an artifact.")] = False,
     ) -> None:
         """Diagnose GAN training logs: verdict, onset step, evidence and fixes."""
         from ..engine.loader import load_rules, select_rules
@@ -295,11 +319,17 @@ def register(app: typer.Typer) -> None:
                 from ..outputs import prepare_out_dir
 
                 prepare_out_dir(plot, "--plot")
+            if mlflow_tag and not any(str(p).startswith("mlflow:") for p in paths):
+                raise UsageError("--mlflow-tag writes to MLflow runs, and no input is one",
+                                 hint="Give mlflow:runs/RUN_ID or mlflow:experiments/NAME")
         except GandiagError as exc:
             raise fail(exc) from None
 
-        results, errors = _analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs, scheduler)
+        results, errors = _analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs, scheduler,
+                                         tracking_uri)
         report_runs, comparisons = _judge(results, fail_verdicts, base_runs)
+        if mlflow_tag:
+            errors.extend(_tag_mlflow_runs(results, report_runs, rule_set, options))
         for _source, message in errors:
             typer.echo(f"error: {message}", err=True)
         footer = _baseline_footer(comparisons, baseline)
