@@ -39,3 +39,77 @@ def log_csv_run(client, experiment_id: str, history: Path, run_name: str) -> str
         client.log_batch(run.info.run_id, metrics=metrics[start:start + BATCH])
     client.set_terminated(run.info.run_id)
     return run.info.run_id
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class MlflowServer:
+    """A real ``mlflow server`` (SQLite backend, proxied artifacts) on a free port, in its own process group.
+
+    MLflow 3 also starts a job runner with several worker processes; the
+    server runs without it (``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false``) and
+    :meth:`stop` ends the whole process group.
+    """
+
+    def __init__(self, folder: Path, startup_timeout: float = 240.0):
+        import os
+        import subprocess
+        import sys
+
+        folder.mkdir(parents=True, exist_ok=True)
+        self.port = free_port()
+        self.uri = f"http://127.0.0.1:{self.port}"
+        self.log_path = folder / "server.log"
+        env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        mlflow_bin = Path(sys.executable).parent / "mlflow"
+        with open(self.log_path, "wb") as log:
+            self.proc = subprocess.Popen(
+                [str(mlflow_bin), "server", "--backend-store-uri", f"sqlite:///{folder / 'mlflow.db'}",
+                 "--artifacts-destination", str(folder / "artifacts"), "--host", "127.0.0.1",
+                 "--port", str(self.port), "--workers", "1"],
+                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        try:
+            self._wait(startup_timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait(self, timeout: float) -> None:
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"mlflow server exited ({self.proc.returncode}): "
+                                   + self.log_path.read_text(errors="replace")[-2000:])
+            try:
+                with urllib.request.urlopen(f"{self.uri}/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.5)
+        raise RuntimeError(f"mlflow server did not answer within {timeout:.0f} s: "
+                           + self.log_path.read_text(errors="replace")[-2000:])
+
+    def stop(self) -> None:
+        import os
+        import signal
+        import subprocess
+
+        if self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=15)
