@@ -124,6 +124,10 @@ class RunLogger:
         Keep an existing ``history.csv`` and ``samples.npz`` and append to
         them (the header must match). Without ``resume`` a folder that
         already holds a run's history or samples is refused.
+    mlflow : bool
+        Also send each row's metrics, with its step, to the active MLflow run
+        (:mod:`gandiag.mlflow_mirror`; needs the ``mlflow`` extra and
+        ``mlflow.start_run()`` first).
 
     Raises
     ------
@@ -134,7 +138,12 @@ class RunLogger:
     """
 
     def __init__(self, out_dir: str | os.PathLike[str], columns: Iterable[str] | None = None,
-                 resume: bool = False):
+                 resume: bool = False, mlflow: bool = False):
+        self._mirror = None
+        if mlflow:
+            from .mlflow_mirror import MlflowMirror
+
+            self._mirror = MlflowMirror()
         self.out_dir = prepare_out_dir(out_dir, "run folder")
         self.history_path = self.out_dir / HISTORY_FILE
         self.samples_path = self.out_dir / SAMPLES_FILE
@@ -277,6 +286,8 @@ class RunLogger:
         row = [str(int(step))] + [_format_value(metrics.get(c)) for c in self._columns[1:]]
         self._writer.writerow(row)
         self._fh.flush()
+        if self._mirror is not None:
+            self._mirror.log(step, metrics)
 
     def truncate_after(self, step: int) -> None:
         """Keep only rows with ``step <= step`` (atomic rewrite); used by resume."""
