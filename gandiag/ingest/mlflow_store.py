@@ -222,11 +222,13 @@ def expand(text: str, tracking_uri: str | None) -> list[MlflowRun]:
 
 def _wanted(keys, overrides: Mapping[str, str] | None) -> list[str]:
     """The metric keys that name a role (directly, shortened, or through ``--column``)."""
-    from ..roles import resolve_role
+    from ..roles import INDEX_ROLES, resolve_role
     from .labels import shorten
 
     given = set((overrides or {}).values())
-    return [k for k in keys if k in given or resolve_role(k) is not None or shorten(k) is not None]
+    # index keys (epoch, batch, a logged "step") are not fetched: MLflow's own step is the step
+    return [k for k in keys if k in given or (role := resolve_role(shorten(k) or k)) is not None
+            and role not in INDEX_ROLES]
 
 
 def read_raw(run: MlflowRun, overrides: Mapping[str, str] | None = None) -> RawTable:

@@ -179,3 +179,9 @@ def test_csv_analysis_never_imports_mlflow():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('mlflow', 'tensorflow', 'keras')))")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout[-500:] + proc.stderr[-500:]
+
+
+def test_only_keys_that_name_a_metric_role_are_fetched():
+    keys = ["epoch", "g_loss", "lr", "train/epoch_d_loss", "global_step", "custom_gen"]
+    assert mlflow_store._wanted(keys, None) == ["g_loss", "train/epoch_d_loss"]
+    assert mlflow_store._wanted(keys, {"g_loss": "custom_gen"}) == ["g_loss", "train/epoch_d_loss", "custom_gen"]
