@@ -1,29 +1,31 @@
-"""Early stopping measured: replay recorded runs step by step through the Monitor.
+"""Early stopping measured: replay recorded runs through the Monitor, rows and sample snapshots as they were written.
 
-For each run of the manifest's split (losses only, one row at a time, the
-default stop policy unless overridden): the step at which the Monitor confirms
-a failure, against the oracle's onset, and the share of the run's steps an
-early stop would have saved; for runs labelled stable, the false stops
-(target: none); and whether the Monitor's final state equals ``gandiag
-analyze`` of the whole log (it must, always).
+Each run of the manifest's split is replayed once, row by row, with its
+recorded snapshots given to ``Monitor.snapshot`` after the row of their step
+(``--no-samples``: losses only). Every state the monitor judges is recorded;
+a stop policy (:class:`gandiag.monitor.StopGate`) is a function of those
+states alone, so any number of policies are then measured on the same replay:
+
+* the default policy (what ``Monitor()`` does), and the same policy without the
+  probability gate, side by side;
+* per family: failing runs stopped, false stops on stable runs;
+* ``--fit``: the policy grid searched for the most failing runs stopped with
+  **no** false stop, chosen leave-one-family-out (fit on 14 families, scored on
+  the 15th) and in-sample (fit and scored on all: not a generalisation figure);
+* the final live state against ``gandiag analyze`` of the whole run (must be equal).
 
     python benchmarks/monitor_replay.py [--manifest fixtures/corpus/manifest.json] [--split all]
-        [--min-steps 100] [--min-fraction 0.1] [--patience 0] [--every 32] [--min-probability 0.7]
+        [--no-samples] [--jobs 2] [--fit] [--traces .cache/monitor_traces.json]
 
-Each run is replayed twice, side by side: with the policy given (default: the
-Monitor's defaults) and with the same policy but no probability gate
-(``min_probability=0``: every confirmed failure verdict stops), so the gate's
-effect on early stops and false stops is measured in one run.
-
-The ground-truth corpus (fixtures/corpus/manifest.json, per-run ``oracle_label``
-and ``oracle_onset_step``) is used when it exists; otherwise the recorded
-fixtures (fixtures/manifest.json), all splits if the requested one is empty
-there (the recorded fixtures are all ``dev``: the rules were tuned on them).
+Ground truth: the corpus manifest's ``oracle_label`` (fixtures/corpus).
+``--traces`` keeps the recorded states so a second run with ``--fit`` skips
+the replay (delete the file after changing the rules or the monitor).
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import sys
 import time
@@ -34,17 +36,28 @@ sys.path.insert(0, str(ROOT))
 
 FAILURES = ("mode_collapse", "non_converged")
 
+#: The policy grid of --fit (patience, in rows, stays at its default).
+GRID = {
+    "min_steps": (100, 250, 500, 1000),
+    "min_fraction": (0.2, 0.3, 0.5),
+    "snapshot_patience": (2, 3, 4, 6),
+    "min_probability": (0.7, 0.9),
+    "sample_tests": ((3,), (2, 3), (2, 3, 5), (2, 3, 4, 5)),
+}
 
-def load_runs(manifest: Path, split: str) -> tuple[list[dict], str]:
+
+def load_runs(manifest: Path, split: str, samples: bool) -> tuple[list[dict], str]:
     data = json.loads(manifest.read_text())
     runs, seen = [], set()
     for r in data["runs"]:
         path = (manifest.parent / r["path"]).resolve()
         if path in seen:
-            continue  # the same run pinned with and without samples: the monitor reads losses only
+            continue  # the same run pinned with and without samples: replayed once
         seen.add(path)
-        runs.append({"id": r.get("id", r["path"]).split("/")[0], "path": path, "split": r.get("split", "dev"),
-                     "label": r.get("oracle_label") or r.get("observed_label"), "onset": r.get("oracle_onset_step")})
+        runs.append({"id": r.get("id", r["path"]).split("/")[0], "path": str(path), "split": r.get("split", "dev"),
+                     "family": r.get("family") or r.get("id", r["path"]).split("-")[0],
+                     "label": r.get("oracle_label") or r.get("observed_label"), "onset": r.get("oracle_onset_step"),
+                     "samples": samples and (path / "samples.npz").is_file()})
     chosen = [r for r in runs if split == "all" or r["split"] == split]
     note = f"{manifest.relative_to(ROOT) if manifest.is_relative_to(ROOT) else manifest}, split {split}"
     if not chosen:
@@ -52,103 +65,178 @@ def load_runs(manifest: Path, split: str) -> tuple[list[dict], str]:
     return chosen, note
 
 
-def replay(run: dict, options: dict) -> dict:
+def replay(run: dict) -> dict:
+    """Replay one run; returns the judged states (the gate's inputs) and the live/offline comparison."""
     import gandiag
     from gandiag.ingest import read_run
-    from gandiag.monitor import Monitor, history_rows
+    from gandiag.live.stop import StopGate
+    from gandiag.monitor import Monitor, replay
 
-    history = read_run(run["path"])
-    gated = Monitor(planned_steps=int(history.steps[-1]), **options)
-    ungated = Monitor(planned_steps=int(history.steps[-1]), **{**options, "min_probability": 0.0})
-    stop = stop0 = None
-    for step, metrics in history_rows(history):
-        state = gated.update(step, **metrics)
-        state0 = ungated.update(step, **metrics)
-        if state.confirmed and stop is None:
-            stop = state
-        if state0.confirmed and stop0 is None:
-            stop0 = state0
-    live = gated.evaluate()
-    offline = gandiag.analyze(history)
-    return {"last": int(history.steps[-1]), "stop": stop, "stop0": stop0, "offline": offline,
-            "agree": (live.verdict, live.onset_step) == (offline.verdict, offline.onset_step)}
+    folder = Path(run["path"])
+    history = read_run(folder)
+    snaps, real = None, None
+    if run["samples"]:
+        from gandiag.ingest.samples import read_reference, read_snapshots
+
+        snaps = read_snapshots(folder / "samples.npz", last_step=int(history.steps[-1]))
+        real = read_reference(folder / "real.npz") if (folder / "real.npz").is_file() else None
+    states: list[tuple] = []
+
+    class Recorder(StopGate):
+        def check(self, verdict, rows, step, p_failed=None, decision_path="", snapshots=0):
+            states.append((verdict.value, rows, step, p_failed, decision_path, snapshots))
+            return super().check(verdict, rows, step, p_failed, decision_path, snapshots)
+
+    monitor = Monitor(planned_steps=int(history.steps[-1]), real=real)
+    monitor.gate = Recorder(planned_steps=int(history.steps[-1]))
+    t0 = time.perf_counter()
+    for _ in replay(monitor, history, snaps):
+        pass
+    live = monitor.evaluate()
+    seconds = time.perf_counter() - t0
+    offline = gandiag.analyze(folder, no_samples=not run["samples"])
+    return {**run, "last": int(history.steps[-1]), "states": states, "seconds": seconds,
+            "live": [live.verdict.value, live.onset_step], "offline": [offline.verdict.value, offline.onset_step],
+            "default_stop": monitor.stopped_at}
 
 
-def summary(name: str, rows: list[tuple[dict, dict, object]]) -> None:
-    failing = saved = caught = false_stops = stable = 0
-    delays, stopped_saved = [], []
-    for run, r, stop in rows:
-        last = r["last"]
-        share = (last - stop.step) / last if stop else 0.0
-        onset = run["onset"] if run["onset"] is not None else r["offline"].onset_step
-        if run["label"] in FAILURES:
+def stop_step(result: dict, policy: dict) -> int | None:
+    """The first step ``policy`` confirms a failure on the recorded states of one run (None: never)."""
+    from gandiag.findings import Verdict
+    from gandiag.live.stop import StopGate
+
+    gate = StopGate(planned_steps=result["last"], **policy)
+    for verdict, rows, step, p_failed, path, snapshots in result["states"]:
+        if gate.check(Verdict(verdict), rows, step, p_failed, path, snapshots):
+            return step
+    return None
+
+
+def score(results: list[dict], policy: dict, stops: list | None = None) -> dict:
+    """Failing runs stopped, false stops, and the share of failing runs' steps saved."""
+    caught = failing = false = stable = 0
+    saved = 0.0
+    delays = []
+    for i, r in enumerate(results):
+        stop = stops[i] if stops is not None else stop_step(r, policy)
+        if r["label"] in FAILURES:
             failing += 1
-            saved += share
-            caught += stop is not None
             if stop is not None:
-                stopped_saved.append(share)
-                if onset is not None:
-                    delays.append(stop.step - onset)
-        elif run["label"] == "stable":
+                caught += 1
+                saved += (r["last"] - stop) / r["last"]
+                if r["onset"] is not None:
+                    delays.append(stop - r["onset"])
+        elif r["label"] == "stable":
             stable += 1
-            false_stops += stop is not None
+            false += stop is not None
     delays.sort()
-    med = f"median stop - onset {delays[len(delays) // 2]} steps" if delays else "no stop"
-    on_stopped = f", {100 * sum(stopped_saved) / len(stopped_saved):.0f}% on those stopped" if stopped_saved else ""
-    print(f"{name:<34} failing runs stopped {caught}/{failing}, compute saved {100 * saved / max(failing, 1):.0f}% "
-          f"(all failing runs{on_stopped}); {med}; false stops {false_stops}/{stable} stable runs")
+    return {"caught": caught, "failing": failing, "false": false, "stable": stable,
+            "saved": saved / max(failing, 1), "delay": delays[len(delays) // 2] if delays else None}
+
+
+def line(name: str, s: dict) -> str:
+    delay = f"; median stop - onset {s['delay']} steps" if s.get("delay") is not None else ""
+    return (f"{name:<44} failing runs stopped {s['caught']:>3}/{s['failing']}, compute saved {100 * s['saved']:4.1f}%; "
+            f"false stops {s['false']}/{s['stable']}{delay}")
+
+
+def policies() -> list[dict]:
+    keys = list(GRID)
+    return [dict(zip(keys, values, strict=True)) for values in itertools.product(*(GRID[k] for k in keys))]
+
+
+def best(results: list[dict], grid: list[dict], stops: list[list]) -> int:
+    """Index of the grid's policy with the fewest false stops that stops the most failing runs (then saves the
+    most; ties go to the first in grid order)."""
+    key_best, chosen = None, 0
+    for j, policy in enumerate(grid):
+        s = score(results, policy, stops[j])
+        key = (-s["false"], s["caught"], round(s["saved"], 4))
+        if key_best is None or key > key_best:
+            key_best, chosen = key, j
+    return chosen
+
+
+def fit(results: list[dict]) -> None:
+    grid = policies()
+    stops = [[stop_step(r, policy) for r in results] for policy in grid]  # every policy on every run, once
+    families = sorted({r["family"] for r in results})
+    print(f"\n--fit: grid {GRID}; objective: fewest false stops, then the most failing runs stopped")
+    totals = {"caught": 0, "failing": 0, "false": 0, "stable": 0, "saved_sum": 0.0}
+    print("leave-one-family-out (the policy chosen on the other families, scored on the held-out one):")
+    for fam in families:
+        inside = [i for i, r in enumerate(results) if r["family"] != fam]
+        held = [i for i, r in enumerate(results) if r["family"] == fam]
+        j = best([results[i] for i in inside], grid, [[st[i] for i in inside] for st in stops])
+        s = score([results[i] for i in held], grid[j], [stops[j][i] for i in held])
+        for k in ("caught", "failing", "false", "stable"):
+            totals[k] += s[k]
+        totals["saved_sum"] += s["saved"] * s["failing"]
+        print(f"  {fam:<9} policy {grid[j]}: stopped {s['caught']}/{s['failing']}, false stops {s['false']}/{s['stable']}")
+    print(line("LOFO total", {**totals, "saved": totals["saved_sum"] / max(totals["failing"], 1)}))
+    j = best(results, grid, stops)
+    print(line(f"in-sample best {grid[j]}", score(results, grid[j], stops[j])))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--manifest", type=Path, default=None)
+    parser.add_argument("--manifest", type=Path, default=ROOT / "fixtures/corpus/manifest.json")
     parser.add_argument("--split", default="all", help="all, or a split named in the manifest")
-    parser.add_argument("--min-steps", type=int, default=None)
-    parser.add_argument("--min-fraction", type=float, default=None)
-    parser.add_argument("--patience", type=int, default=None)
-    parser.add_argument("--every", type=int, default=None)
-    parser.add_argument("--min-probability", type=float, default=None)
+    parser.add_argument("--no-samples", action="store_true", help="replay losses only (no snapshots)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--fit", action="store_true", help="search the policy grid, leave-one-family-out")
+    parser.add_argument("--traces", type=Path, default=None, help="keep / reuse the recorded states (JSON)")
     args = parser.parse_args()
-    manifest = args.manifest
-    if manifest is None:
-        manifest = ROOT / "fixtures/corpus/manifest.json"
-        if not manifest.exists():
-            manifest = ROOT / "fixtures/manifest.json"
-    options = {k: v for k, v in (("min_steps", args.min_steps), ("min_fraction", args.min_fraction),
-                                 ("patience", args.patience), ("every", args.every),
-                                 ("min_probability", args.min_probability)) if v is not None}
-    runs, note = load_runs(manifest, args.split)
-    print(f"runs: {note}; policy: {options or 'defaults'}")
-    print(f"{'run':<34} {'label':<14} {'steps':>6} {'stopped':>8} {'as':<14} {'onset':>6} {'ungated':>8}  offline verdict")
+    from gandiag.live.stop import (
+        DEFAULT_MIN_FRACTION,
+        DEFAULT_MIN_PROBABILITY,
+        DEFAULT_MIN_STEPS,
+        DEFAULT_PATIENCE,
+        DEFAULT_SAMPLE_TESTS,
+        DEFAULT_SNAPSHOT_PATIENCE,
+    )
+
+    runs, note = load_runs(args.manifest, args.split, samples=not args.no_samples)
     t0 = time.perf_counter()
-    results, disagree = [], 0
-    for run in runs:
-        r = replay(run, options)
-        stop, stop0, last, offline = r["stop"], r["stop0"], r["last"], r["offline"]
-        onset = run["onset"] if run["onset"] is not None else offline.onset_step
-        print(f"{run['id']:<34} {run['label']!s:<14} {last:>6} {stop.step if stop else '-':>8} "
-              f"{stop.verdict.value if stop else '-':<14} {onset if onset is not None else '-':>6} "
-              f"{stop0.step if stop0 else '-':>8}  {offline.verdict.value}{'' if r['agree'] else '  (LIVE != OFFLINE)'}")
-        disagree += not r["agree"]
-        results.append((run, r))
+    if args.traces is not None and args.traces.is_file():
+        results = json.loads(args.traces.read_text())
+        print(f"runs: {note}; states read from {args.traces}")
+    else:
+        from multiprocessing import get_context
+
+        with get_context("fork").Pool(args.jobs) as pool:
+            results = pool.map(replay, runs, chunksize=4)
+        if args.traces is not None:
+            args.traces.parent.mkdir(parents=True, exist_ok=True)
+            args.traces.write_text(json.dumps(results))
+        print(f"runs: {note}; {'losses only' if args.no_samples else 'rows and snapshots'}; "
+              f"replayed in {time.perf_counter() - t0:.0f} s with {args.jobs} processes "
+              f"({sum(r['seconds'] for r in results) / len(results):.2f} s of monitoring per run)")
+    default = {"min_steps": DEFAULT_MIN_STEPS, "min_fraction": DEFAULT_MIN_FRACTION, "patience": DEFAULT_PATIENCE,
+               "min_probability": DEFAULT_MIN_PROBABILITY, "snapshot_patience": DEFAULT_SNAPSHOT_PATIENCE,
+               "sample_tests": DEFAULT_SAMPLE_TESTS}
+    mismatched = [r["id"] for r in results if stop_step(r, default) != r["default_stop"]]
+    if mismatched:  # the states were recorded under other defaults (an old --traces file): say so, go on
+        print(f"note: {len(mismatched)} runs' recorded stop differs from the replayed default policy: the states "
+              f"file predates the current defaults (delete it to re-record)")
     print()
-    gate = options.get("min_probability", "default")
-    summary(f"with the probability gate ({gate})", [(run, r, r["stop"]) for run, r in results])
-    summary("without it (min_probability 0)", [(run, r, r["stop0"]) for run, r in results])
-    print("\nper family (with the gate): failing runs stopped / failing, false stops / stable")
-    fams: dict[str, list[int]] = {}
-    for run, r in results:
-        fam = run["id"].split("-")[0]
-        c = fams.setdefault(fam, [0, 0, 0, 0])
-        if run["label"] in FAILURES:
-            c[0] += r["stop"] is not None
-            c[1] += 1
-        elif run["label"] == "stable":
-            c[2] += r["stop"] is not None
-            c[3] += 1
-    print("  " + "; ".join(f"{fam} {a}/{b}, {c}/{d}" for fam, (a, b, c, d) in sorted(fams.items())))
-    print(f"final live state == gandiag analyze: {len(runs) - disagree}/{len(runs)}")
-    print(f"({time.perf_counter() - t0:.1f} s)")
+    print(line("default policy", score(results, default)))
+    print(line("default policy without the probability gate", score(results, {**default, "min_probability": 0.0})))
+    print("\nper family (default policy): failing runs stopped / failing, false stops / stable")
+    parts = []
+    for fam in sorted({r["family"] for r in results}):
+        s = score([r for r in results if r["family"] == fam], default)
+        parts.append(f"{fam} {s['caught']}/{s['failing']}, {s['false']}/{s['stable']}")
+    print("  " + "; ".join(parts))
+    false_ids = [r["id"] for r in results if r["label"] == "stable" and stop_step(r, default) is not None]
+    if false_ids:
+        print("  false stops: " + ", ".join(false_ids))
+    agree = sum(r["live"] == r["offline"] for r in results)
+    print(f"final live state == gandiag analyze (verdict, onset): {agree}/{len(results)}")
+    if args.fit:
+        fit(results)
+    print(f"({time.perf_counter() - t0:.0f} s)")
+
 
 if __name__ == "__main__":
     main()

@@ -100,6 +100,8 @@ class RunHistory:
     d_loss_reduction: Reduction = Reduction.MEAN
     warnings: tuple[str, ...] = ()
     notes: Mapping[str, object] = field(default_factory=dict)
+    #: whether each series holds a logged value, memoised (the arrays are not changed after construction)
+    _presence: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.steps.shape[0])
@@ -115,8 +117,13 @@ class RunHistory:
         return self._present(name)
 
     def _present(self, name: str) -> bool:
-        values = self.series.get(str(name))
-        return values is not None and values.size > 0 and not np.all(np.isnan(values) & ~self._nonfinite(name))
+        key = str(name)
+        hit = self._presence.get(key)
+        if hit is None:
+            values = self.series.get(key)
+            hit = values is not None and values.size > 0 and not np.all(np.isnan(values) & ~self._nonfinite(name))
+            self._presence[key] = hit
+        return hit
 
     def _nonfinite(self, name: str) -> np.ndarray:
         mask = self.nonfinite.get(str(name))

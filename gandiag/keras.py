@@ -53,14 +53,30 @@ class _Diagnostics:
         as ``(k + 1) m_k - k m_(k-1)`` before judging it.
     verbose : bool
         Print fired and cleared findings to stderr.
+    sample_fn : callable, optional
+        ``sample_fn(model)`` returns a batch of generated samples (for example
+        ``lambda m: m.generator(fixed_noise)``). Called every ``sample_every``
+        batches; the snapshot is judged live (a collapse visible in the samples
+        can stop the fit, as one in the losses does) and, with ``out_dir``,
+        added to ``samples.npz``. Pass the real data as ``real=`` (a monitor
+        option) so the samples are compared with it.
+    sample_every : int
+        Batches between two snapshots (default 500 when ``sample_fn`` is given).
     """
 
     def __init__(self, out_dir: Any = None, *, monitor: Monitor | None = None, action: str | Hook = "stop",
-                 running_mean: bool = False, verbose: bool = True, **monitor_options: Any):
+                 running_mean: bool = False, verbose: bool = True, sample_fn: Callable[[Any], Any] | None = None,
+                 sample_every: int | None = None, **monitor_options: Any):
         if not callable(action) and action not in ACTIONS:
             raise UsageError(f"unknown action {action!r}", hint="Pass action='stop', 'warn' or a callable hook(state, model)")
         if monitor is not None and monitor_options:
             raise UsageError("pass either monitor= or monitor options, not both")
+        if sample_fn is not None and not callable(sample_fn):
+            raise UsageError("sample_fn must be callable", hint="Pass sample_fn=lambda model: model.generator(noise)")
+        if sample_every is not None and sample_every < 1:
+            raise UsageError(f"sample_every must be >= 1, got {sample_every}")
+        self.sample_fn = sample_fn
+        self.sample_every = sample_every or (500 if sample_fn is not None else 0)
         self.monitor = monitor if monitor is not None else Monitor(source=str(out_dir or "<keras>"), **monitor_options)
         self.action = action
         self.running_mean = running_mean
@@ -86,6 +102,8 @@ class _Diagnostics:
         if self.logger is not None:
             self.logger.log(self.step, **self._loggable(metrics))
         state = self.monitor.update(self.step, **metrics)
+        if self.sample_fn is not None and self.step % self.sample_every == 0:
+            state = self._snapshot(self.sample_fn(model))
         self.state = state
         if self.verbose:
             for e in state.events:
@@ -146,11 +164,27 @@ class _Diagnostics:
         if self.action == "stop" and model is not None:
             model.stop_training = True
 
-    def snapshot(self, samples: Any) -> None:
-        """Add generated samples at the current step to ``samples.npz`` (needs ``out_dir``)."""
-        if self.logger is None:
-            raise UsageError("snapshot() needs out_dir", hint="Pass a run folder to GanDiagnostics")
-        self.logger.snapshot(self.step, samples)
+    def snapshot(self, samples: Any) -> MonitorState:
+        """Judge generated samples taken at the current step (and add them to ``samples.npz`` with ``out_dir``).
+
+        Acts on a failure the snapshot confirms, as a batch does.
+        """
+        state = self._snapshot(samples)
+        self.state = state
+        if state.confirmed and self._armed:
+            self._armed = False
+            self.triggered.append(state)
+            self._act(state, getattr(self, "model", None))
+        return state
+
+    def _snapshot(self, samples: Any) -> MonitorState:
+        import numpy as np
+
+        array = np.asarray(samples.numpy() if hasattr(samples, "numpy") else samples, dtype=np.float32)
+        if self.logger is not None:
+            self.logger.snapshot(self.step, array)  # stored as float16: judge what the file will hold
+            array = array.astype(np.float16).astype(np.float32)
+        return self.monitor.snapshot(self.step, array)
 
     def close(self) -> None:
         if self.logger is not None:

@@ -44,7 +44,17 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .classify import classify
-from .engine.evaluate import SignalCache, compare, rows_for, scaled_params, settle_start_at, step_interval
+from .engine.evaluate import (
+    Axis,
+    SignalCache,
+    compare,
+    evaluate_rule,
+    rows_for,
+    rule_applies,
+    scaled_params,
+    settle_start_at,
+    step_interval,
+)
 from .engine.loader import load_rules, select_rules
 from .engine.model import Condition, Family, Rule, Signal
 from .errors import UsageError
@@ -59,19 +69,21 @@ from .history import (
 )
 from .live.buffer import Column
 from .live.episodes import EpisodeTracker
+from .live.stop import (
+    DEFAULT_MIN_FRACTION,
+    DEFAULT_MIN_PROBABILITY,
+    DEFAULT_MIN_STEPS,
+    DEFAULT_PATIENCE,
+    DEFAULT_SAMPLE_TESTS,
+    DEFAULT_SNAPSHOT_PATIENCE,
+    DEFAULT_STOP_ON,
+    StopGate,
+)
 from .live.validate import checked_row
 from .roles import ACC_ROLES, INDEX_ROLES, LOSS_ROLES, Role, resolve_role
 
 #: Rows between two evaluations of the rules (the cost of one evaluation is spread over them).
 DEFAULT_EVERY = 32
-#: Defaults of the stop policy (docs/monitor.md explains how they were chosen).
-DEFAULT_MIN_STEPS = 100
-DEFAULT_MIN_FRACTION = 0.1
-DEFAULT_PATIENCE = 0
-#: A failure is confirmed only when the corpus says runs judged this way failed at least this often
-#: (1 - P(stable) of the decision path, from the shipped scores; docs/monitor.md).
-DEFAULT_MIN_PROBABILITY = 0.7
-DEFAULT_STOP_ON = (Verdict.NON_CONVERGED, Verdict.MODE_COLLAPSE)
 
 _ACC = frozenset(r.value for r in ACC_ROLES)
 _LOSSES = tuple(r.value for r in LOSS_ROLES)
@@ -100,6 +112,10 @@ class MonitorState:
     ``provisional`` is False only for the state :meth:`Monitor.finish` returns.
     ``events`` are the changes since the previous call to ``update``.
     ``confirmed`` says the failure passed the stop policy.
+    ``decision_path`` is how the verdict was decided (``samples/test3``,
+    ``losses/test2`` ...; the calibration table's key), ``p_failed`` the share
+    of corpus runs decided that way that had failed (None where the table does
+    not speak), and ``snapshots`` the number of snapshots judged.
     """
 
     step: int
@@ -112,6 +128,9 @@ class MonitorState:
     events: tuple[Event, ...]
     confirmed: bool
     provisional: bool = True
+    decision_path: str = ""
+    p_failed: float | None = None
+    snapshots: int = 0
 
     @property
     def failed(self) -> bool:
@@ -222,6 +241,11 @@ class Monitor:
     min_steps, min_fraction, patience : int, float, int
         The stop policy: no confirmation before step ``max(min_steps, min_fraction * planned_steps)``,
         and only after the verdict held for ``patience`` rows.
+    snapshot_patience : int
+        A failure the samples decided must have held at this many consecutive snapshots (default 2).
+    sample_tests : iterable of int
+        The outcome tests that may stop the run when the samples decide (default 2 and 3: the discriminator
+        won, one output; see :class:`gandiag.live.stop.StopGate`).
     min_probability : float
         Confirm only when runs of the calibration corpus decided the same way failed at least this often
         (``1 - P(stable)`` of the verdict's decision path, default 0.7). A loss heuristic on its own is
@@ -231,6 +255,9 @@ class Monitor:
         Scores file with the probability table (default the shipped ``rules/scores.toml``).
     every : int
         Rows between evaluations: a larger value lowers the mean cost per step and delays the news.
+    real : array, optional
+        Real data for the sample rules (the reference of :meth:`snapshot`'s statistics, like ``real.npz``).
+        Without it only the reference-free sample measures judge, as offline.
     """
 
     def __init__(
@@ -253,21 +280,28 @@ class Monitor:
         source: str = "<live>",
         min_probability: float = DEFAULT_MIN_PROBABILITY,
         scores: str | None = None,
+        real: np.ndarray | None = None,
+        snapshot_patience: int = DEFAULT_SNAPSHOT_PATIENCE,
+        sample_tests: Iterable[int] = DEFAULT_SAMPLE_TESTS,
     ):
         _check_options(settle, planned_steps, min_steps, min_fraction, patience, every)
+        if snapshot_patience < 0:
+            raise UsageError(f"invalid monitor options: snapshot_patience must be >= 0, got {snapshot_patience}")
         self.rules = select_rules(dict(load_rules(list(rule_paths)) if rules is None else rules),
                                   select=select, ignore=ignore)
         self.settle = settle
         self.planned_steps = planned_steps
-        self.stop_on = frozenset(_verdict(v) for v in stop_on)
-        self.min_steps, self.min_fraction, self.patience, self.every = min_steps, min_fraction, patience, every
+        self.every = every
         self.source = source
         if not 0.0 <= min_probability <= 1.0:
             raise UsageError(f"min_probability must lie in [0, 1], got {min_probability}",
                              hint="Give a share, e.g. 0.7")
-        self.min_probability = min_probability
+        self.gate = StopGate(stop_on=stop_on, min_steps=min_steps, min_fraction=min_fraction, patience=patience,
+                             min_probability=min_probability, snapshot_patience=snapshot_patience,
+                             planned_steps=planned_steps, sample_tests=sample_tests)
         from .api import probability_table
 
+        self._scores = scores
         self._table = probability_table(scores)
         self.family, self.family_reason = _declared_family(loss)
         self.d_loss_reduction = Reduction(d_loss_reduction)
@@ -287,10 +321,11 @@ class Monitor:
         self._sign = {r: [0, 0] for r in _LOSSES}  # finite values, negative ones
         self._evaluated = 0
         self._active: dict[str, int] = {}  # code -> onset step of its active episode
-        self._failing_since: int | None = None
-        self.stopped_at: int | None = None  # the first step a failure was confirmed
         self._state = MonitorState(0, 0, Verdict.INCONCLUSIVE, 0.0, None, "no step logged yet", (), (), False)
         self._quiet = self._state
+        self._real = real
+        self._snapshots = None  # sampling.SnapshotStats, from the first snapshot
+        self._sample_memo: tuple | None = None  # (snapshots used, settle) -> sample findings
 
     # -- feeding -----------------------------------------------------------------
 
@@ -330,6 +365,35 @@ class Monitor:
         if self._steps.n - self._evaluated >= self.every:
             return self._evaluate()
         return self._quiet
+
+    def snapshot(self, step: int, samples: np.ndarray) -> MonitorState:
+        """Add generated samples taken at ``step`` and re-judge with them.
+
+        The statistics are those ``gandiag analyze`` computes for a snapshot
+        in ``samples.npz`` (:class:`gandiag.sampling.SnapshotStats`, against
+        ``real``); with snapshots the verdict is decided by the samples, as
+        offline, so a quiet collapse can be confirmed. A snapshot is judged
+        once rows up to its step have been given to :meth:`update`.
+        Snapshot steps must increase.
+        """
+        from .sampling import SnapshotStats
+
+        if self._snapshots is None:
+            self._snapshots = SnapshotStats(self._real)
+        self._snapshots.add(step, samples)
+        if self._steps.n == 0:
+            return self._state
+        if self._steps.n > self._evaluated:
+            return self._evaluate()
+        state = self._judge(self._steps.n, self._present())
+        self._state = state
+        self._quiet = replace(state, events=())
+        return state
+
+    @property
+    def snapshot_steps(self) -> tuple[int, ...]:
+        """Steps of the snapshots given to :meth:`snapshot`."""
+        return tuple(r["step"] for r in self._snapshots.rows) if self._snapshots is not None else ()
 
     def evaluate(self) -> MonitorState:
         """Evaluate the rows not evaluated yet now (``update`` does it every ``every`` rows)."""
@@ -382,7 +446,7 @@ class Monitor:
         first = self._evaluated
         k = n - first
         window = self._window(first, n)
-        present = {s for s in (*self._logged, *DERIVED_SERIES) if self._has(s)}
+        present = self._present()
         masks = _ConditionMasks(SignalCache(window, interval=self._interval), present, k)
         for live in self._live:
             live.extend(masks, first, k)
@@ -392,6 +456,9 @@ class Monitor:
         self._state = state
         self._quiet = replace(state, events=())
         return state
+
+    def _present(self) -> set[str]:
+        return {s for s in (*self._logged, *DERIVED_SERIES) if self._has(s)}
 
     def _window(self, first: int, n: int) -> RunHistory:
         """The rows ``first - context .. n`` as a history, NaN-padded in front at the start of the run.
@@ -459,22 +526,67 @@ class Monitor:
             onset = live.active_onset(s0)
             if onset is not None:
                 findings.append(_active_finding(rule, int(steps[onset]), int(steps[-1])))
-        verdict, confidence, onset_step, why = classify(
-            RunHistory(steps=steps, series={}), findings, family=family, family_reason=reason, judged_rules=judged)
-        p_failed = None
-        if self._table and verdict is not Verdict.INCONCLUSIVE:
-            from .calibrate import calibration_applies, confidence_of, decision_path
+        sample_findings, sample_judged = self._sample_findings(family, int(steps[-1]))
+        findings += sample_findings
+        judged += sample_judged
+        history = RunHistory(steps=steps, series={})
+        verdict, confidence, onset_step, why = classify(history, findings, family=family, family_reason=reason,
+                                                        judged_rules=judged, samples_judged=sample_judged > 0)
+        from .calibrate import calibration_applies, confidence_of, decision_path
 
-            path = decision_path(findings, samples_judged=False, verdict=verdict.value)
+        p_failed = None
+        path = decision_path(findings, samples_judged=sample_judged > 0, verdict=verdict.value)
+        if self._table and verdict is not Verdict.INCONCLUSIVE:
             calibrated = (confidence_of(verdict.value, path, self._table)
                           if calibration_applies(verdict.value, path, test2_unjudged=unjudged) else None)
             if calibrated is not None:
                 confidence = round(calibrated[0], 3)
                 p_failed = 1.0 - calibrated[1].get(Verdict.STABLE.value, 0.0)
         events = self._events(findings, int(steps[-1]))
-        confirmed = self._confirm(verdict, n, int(steps[-1]), p_failed)
+        confirmed = self.gate.check(verdict, n, int(steps[-1]), p_failed, path,
+                                    self._sample_memo[0][0] if self._sample_memo else 0)
         return MonitorState(int(steps[-1]), n, verdict, confidence, onset_step, why,
-                            tuple(f.rule for f in findings), events, confirmed)
+                            tuple(f.rule for f in findings), events, confirmed, decision_path=path,
+                            p_failed=p_failed, snapshots=self._sample_memo[0][0] if self._sample_memo else 0)
+
+    def _sample_findings(self, family: LossFamily, last_step: int) -> tuple[list[Finding], int]:
+        """Active findings of the sample rules on the snapshots up to ``last_step``, and how many rules judged.
+
+        The offline engine's own evaluation (:func:`gandiag.engine.evaluate.evaluate_rule`) on the snapshot
+        table: a handful of rows, recomputed only when a snapshot is added or the family changes.
+        """
+        if self._snapshots is None:
+            return [], 0
+        used = sum(1 for r in self._snapshots.rows if r["step"] <= last_step)
+        key = (used, family)
+        if self._sample_memo is not None and self._sample_memo[0] == key:
+            return self._sample_memo[1], self._sample_memo[2]
+        found: list[Finding] = []
+        judged = 0
+        if used:
+            snaps = self._snapshots.table(upto=last_step)
+            axis = Axis(steps=snaps.steps, settle_start=settle_start_at(snaps.steps, self.settle))
+            cache = SignalCache(RunHistory(steps=snaps.steps, series={}), snaps)
+            for rule in self.rules.values():
+                if not rule.on_samples:
+                    continue
+                if Family.ANY not in rule.families and Family(family.value) not in rule.families:
+                    continue
+                if rule_applies(rule, cache.history, snaps):
+                    continue
+                judged += 1
+                found += [f for f in evaluate_rule(rule, cache, axis) if f.status is Status.ACTIVE]
+        self._sample_memo = (key, found, judged)
+        return found, judged
+
+    # the stop policy's settings, read through the gate (one copy)
+    stop_on = property(lambda self: self.gate.stop_on)
+    min_steps = property(lambda self: self.gate.min_steps)
+    min_fraction = property(lambda self: self.gate.min_fraction)
+    patience = property(lambda self: self.gate.patience)
+    min_probability = property(lambda self: self.gate.min_probability)
+    snapshot_patience = property(lambda self: self.gate.snapshot_patience)
+    stopped_at = property(lambda self: self.gate.stopped_at, doc="The first step a failure was confirmed.")
 
     def _events(self, findings: list[Finding], step: int) -> tuple[Event, ...]:
         now = {f.rule: f for f in findings}
@@ -486,19 +598,6 @@ class Monitor:
                 events.append(Event("cleared", code, r.name, r.title, r.severity, r.supports, step, onset))
         self._active = {code: f.onset_step for code, f in now.items()}
         return tuple(events)
-
-    def _confirm(self, verdict: Verdict, n: int, step: int, p_failed: float | None = None) -> bool:
-        if verdict not in self.stop_on:
-            self._failing_since = None
-            return False
-        if self._failing_since is None:
-            self._failing_since = n
-        gate = max(self.min_steps, math.ceil(self.min_fraction * self.planned_steps) if self.planned_steps else 0)
-        ok = step >= gate and n - self._failing_since >= self.patience
-        ok = ok and (p_failed is None or p_failed >= self.min_probability)
-        if ok and self.stopped_at is None:
-            self.stopped_at = step
-        return ok
 
     # -- the end -----------------------------------------------------------------
 
@@ -519,11 +618,27 @@ class Monitor:
         return build_history(raw)
 
     def finish(self) -> Diagnosis:
-        """The offline analysis of the rows so far: what ``gandiag analyze --no-samples`` says of the log."""
-        from .api import analyze
+        """The offline analysis of the rows and snapshots so far: what ``gandiag analyze`` says of the run.
 
-        loss = self.family.value if self.family is not None else None
-        return analyze(self.history(), rules=self.rules, settle_fraction=self.settle, loss=loss)
+        Without snapshots that is ``gandiag analyze --no-samples`` of the log.
+        """
+        from .api import Prepared, judge, probability_table
+        from .classify import detect_loss_family
+        from .sampling import SampleInputs
+
+        history = self.history()
+        if self.family is not None:
+            family, reason = self.family, self.family_reason
+        else:
+            family, reason = detect_loss_family(history)
+        snaps, rows, notes = None, (), ()
+        last = int(history.steps[-1])
+        if self._snapshots is not None and any(r["step"] <= last for r in self._snapshots.rows):
+            snaps = self._snapshots.table(upto=last)
+            rows = tuple(r for r in self._snapshots.rows if r["step"] <= last)
+            notes = tuple(self._snapshots.notes())
+        prepared = Prepared(history, family, reason, SampleInputs(None, None), snaps, rows, notes, self.settle)
+        return judge(prepared, self.rules, probability_table(self._scores))
 
 
 def history_rows(history: RunHistory, start: int = 0) -> Iterator[tuple[int, dict[str, float | None]]]:
@@ -541,19 +656,30 @@ def history_rows(history: RunHistory, start: int = 0) -> Iterator[tuple[int, dic
         yield int(history.steps[i]), {k: None if miss[i] else float(v[i]) for k, v, miss in zip(names, values, missing)}
 
 
+def replay(monitor: Monitor, history: RunHistory,
+           snapshots: Mapping[int, np.ndarray] | None = None) -> Iterator[MonitorState]:
+    """Feed a recorded run to ``monitor`` as it was written; yields the state after every row and snapshot.
+
+    A snapshot is given right after the row of its step (or of the last step
+    before it), as a training loop that logs and then samples would.
+    """
+    pending = sorted((snapshots or {}).items())
+    i = 0
+    for step, metrics in history_rows(history):
+        while i < len(pending) and pending[i][0] < step:
+            yield monitor.snapshot(*pending[i])
+            i += 1
+        yield monitor.update(step, **metrics)
+        while i < len(pending) and pending[i][0] == step:
+            yield monitor.snapshot(*pending[i])
+            i += 1
+
+
 def _active_finding(rule: Rule, onset_step: int, end_step: int) -> Finding:
     return Finding(rule=rule.code, name=rule.name, title=rule.title, severity=rule.severity,
                    status=Status.ACTIVE, supports=rule.supports, weight=rule.weight, onset_step=onset_step,
                    end_step=end_step, evidence=(), message=rule.title, fix=rule.docs.fix,
                    outcome_test=rule.outcome_test)
-
-
-def _verdict(value: str | Verdict) -> Verdict:
-    try:
-        return Verdict(value)
-    except ValueError:
-        raise UsageError(f"unknown verdict '{value}' in stop_on",
-                         hint="Use stable, mode_collapse, non_converged or inconclusive") from None
 
 
 def _declared_family(loss: str | None) -> tuple[LossFamily | None, str]:

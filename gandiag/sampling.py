@@ -106,6 +106,81 @@ def _last_reference(fake, real, seed, prepared):
     return prepare_reference(real, m, seed=seed)
 
 
+class SnapshotStats:
+    """Diversity statistics of snapshots given one at a time, in step order.
+
+    The offline table (:func:`snapshot_table`) is this object fed every
+    snapshot of a file; the live monitor (:meth:`gandiag.Monitor.snapshot`)
+    feeds it as the run writes them, so both compute the same numbers.
+    """
+
+    def __init__(self, real: np.ndarray | None = None, *, grid: bool = False, seed: int = 0):
+        from .signals.diversity import ABS_DUP_RMS, GRID_DUP_RMS
+
+        self.real = None if real is None else np.asarray(real)
+        self.seed = seed
+        self.dup_rms = GRID_DUP_RMS if grid else ABS_DUP_RMS
+        self.rows: list[dict] = []
+        self._prepared = None
+
+    def add(self, step: int, samples: np.ndarray) -> dict:
+        """Measure one snapshot; returns its row (the statistics and the ratios the GD3xx rules read)."""
+        from .signals.diversity import snapshot_signals
+
+        step = int(step)
+        if self.rows and step <= self.rows[-1]["step"]:
+            from .errors import UsageError
+
+            raise UsageError(f"snapshot steps must increase: got step {step} after {self.rows[-1]['step']}",
+                             hint="Give each snapshot the step it was generated at")
+        stats = snapshot_signals(samples, self.real, seed=self.seed, reference=self._prepared, dup_rms=self.dup_rms)
+        self._prepared = _last_reference(samples, self.real, self.seed, self._prepared)
+        stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
+        stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])
+        stats["precision_ratio"] = _ratio(stats["precision"], stats["precision_ref"])
+        stats["near_ratio"] = _ratio(stats["near"], stats["near_ref"])
+        stats["reach_ratio"] = _ratio(stats["reach"], stats["reach_ref"])
+        stats["ndb_excess"] = float(stats["ndb"] - stats["ndb_ref"]) if np.isfinite(stats["ndb"]) and np.isfinite(stats["ndb_ref"]) else float("nan")
+        row = {"step": step, **stats}
+        self.rows.append(row)
+        return row
+
+    def table(self, upto: int | None = None) -> SnapshotTable:
+        """The rows so far (those at steps up to ``upto``) as the rules' table."""
+        rows = self.rows if upto is None else [r for r in self.rows if r["step"] <= upto]
+        steps = np.array([r["step"] for r in rows], dtype=np.int64)
+        keys = [k for k in rows[0] if k != "step"] if rows else []
+        stats = {k: np.array([float(r[k]) for r in rows]) for k in keys}
+        # Relative to the run's own first snapshot, for the no-reference case.
+        if "mpd" in stats and stats["mpd"].size and np.isfinite(stats["mpd"][0]) and stats["mpd"][0] > 0:
+            stats["mpd_vs_start"] = stats["mpd"] / np.nanmax(stats["mpd"])
+        return SnapshotTable(steps=steps, stats=stats)
+
+    def notes(self) -> list[str]:
+        """What the report should say about the sample evidence (too small, no reference ...)."""
+        from .signals.diversity import MIN_SAMPLES, SMALL_SAMPLES
+
+        rows, real, notes = self.rows, self.real, []
+        if any(r.get("insufficient") == 1.0 for r in rows):
+            n = min(int(round(r["n_fake"] * (1 - (r["nonfinite_share"] if np.isfinite(r["nonfinite_share"]) else 0))))
+                    for r in rows)
+            notes.append(f"insufficient samples: snapshots of {n} finite samples are too small for diversity "
+                         f"statistics (need at least {MIN_SAMPLES}); sample rules did not judge them")
+        used = [int(r["n_used"]) for r in rows if np.isfinite(r.get("n_used", np.nan)) and r.get("insufficient") != 1.0]
+        if real is None:
+            notes.append("no real reference (real.npz or --real): only reference-free sample measures were used, "
+                         "so the sample evidence is weaker")
+        elif any(r.get("insufficient_reference") == 1.0 for r in rows):
+            notes.append(f"the real reference holds {len(real)} samples, too few for the statistics that compare "
+                         f"with it (need at least {2 * MIN_SAMPLES}): only reference-free measures were used")
+        elif used and min(used) < SMALL_SAMPLES:
+            why = "the snapshots" if min(int(r["n_fake"]) for r in rows) < SMALL_SAMPLES else "the reference's halves"
+            notes.append(f"small samples: statistics compare {min(used)} generated with {min(used)} real samples "
+                         f"(limited by {why}); each is judged against its real-vs-real value at that size, but it "
+                         f"is noisier than at {SMALL_SAMPLES} or more")
+        return notes
+
+
 def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0) -> tuple[SnapshotTable | None, list[dict], list[str]]:
     """Read the snapshots and compute their statistics.
 
@@ -115,7 +190,6 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
     if inputs.samples is None:
         return None, [], []
     from .ingest.samples import read_reference, read_snapshots
-    from .signals.diversity import ABS_DUP_RMS, GRID_DUP_RMS, snapshot_signals
 
     notes: list[str] = []
     real = read_reference(inputs.real) if inputs.real is not None else None
@@ -128,42 +202,7 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
             # imshow scales each tile to its own darkest and lightest pixel: compare like with like
             real = _autoscaled(real)
     snaps = read_snapshots(inputs.samples, last_step=last_step, grid=inputs.grid, tile_shape=tile_shape)
-    rows: list[dict] = []
-    prepared = None
+    measured = SnapshotStats(real, grid=inputs.grid is not None, seed=seed)
     for step in sorted(snaps):
-        stats = snapshot_signals(snaps[step], real, seed=seed, reference=prepared,
-                                 dup_rms=GRID_DUP_RMS if inputs.grid is not None else ABS_DUP_RMS)
-        prepared = _last_reference(snaps[step], real, seed, prepared)
-        stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
-        stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])
-        stats["precision_ratio"] = _ratio(stats["precision"], stats["precision_ref"])
-        stats["near_ratio"] = _ratio(stats["near"], stats["near_ref"])
-        stats["reach_ratio"] = _ratio(stats["reach"], stats["reach_ref"])
-        stats["ndb_excess"] = float(stats["ndb"] - stats["ndb_ref"]) if np.isfinite(stats["ndb"]) and np.isfinite(stats["ndb_ref"]) else float("nan")
-        rows.append({"step": int(step), **stats})
-    from .signals.diversity import MIN_SAMPLES, SMALL_SAMPLES
-
-    if any(r.get("insufficient") == 1.0 for r in rows):
-        n = min(int(round(r["n_fake"] * (1 - (r["nonfinite_share"] if np.isfinite(r["nonfinite_share"]) else 0))))
-                for r in rows)
-        notes.append(f"insufficient samples: snapshots of {n} finite samples are too small for diversity statistics "
-                     f"(need at least {MIN_SAMPLES}); sample rules did not judge them")
-    used = [int(r["n_used"]) for r in rows if np.isfinite(r.get("n_used", np.nan)) and r.get("insufficient") != 1.0]
-    if real is None:
-        notes.append("no real reference (real.npz or --real): only reference-free sample measures were used, "
-                     "so the sample evidence is weaker")
-    elif any(r.get("insufficient_reference") == 1.0 for r in rows):
-        notes.append(f"the real reference holds {len(real)} samples, too few for the statistics that compare with "
-                     f"it (need at least {2 * MIN_SAMPLES}): only reference-free measures were used")
-    elif used and min(used) < SMALL_SAMPLES:
-        why = "the snapshots" if min(int(r["n_fake"]) for r in rows) < SMALL_SAMPLES else "the reference's halves"
-        notes.append(f"small samples: statistics compare {min(used)} generated with {min(used)} real samples "
-                     f"(limited by {why}); each is judged against its real-vs-real value at that size, but it is "
-                     f"noisier than at {SMALL_SAMPLES} or more")
-    steps = np.array([r["step"] for r in rows], dtype=np.int64)
-    keys = [k for k in rows[0] if k != "step"] if rows else []
-    stats = {k: np.array([float(r[k]) for r in rows]) for k in keys}
-    # Relative to the run's own first snapshot, for the no-reference case.
-    if "mpd" in stats and stats["mpd"].size and np.isfinite(stats["mpd"][0]) and stats["mpd"][0] > 0:
-        stats["mpd_vs_start"] = stats["mpd"] / np.nanmax(stats["mpd"])
-    return SnapshotTable(steps=steps, stats=stats), rows, notes
+        measured.add(step, snaps[step])
+    return measured.table(), measured.rows, notes + measured.notes()

@@ -17,6 +17,7 @@ import typer
 from ..errors import GandiagError, UsageError
 from ..harness.config import EXPERIMENTS, LossKind
 from ..harness.datasets import DATASETS
+from ..live.stop import DEFAULT_MIN_FRACTION, DEFAULT_MIN_PROBABILITY, DEFAULT_MIN_STEPS
 
 Experiment = StrEnum("Experiment", {name: name for name in EXPERIMENTS})  # type: ignore[misc]
 DatasetName = StrEnum("DatasetName", {name: name for name in DATASETS})  # type: ignore[misc]
@@ -71,7 +72,7 @@ def _callback(bar: Any, name: str, total: int, start: int = 0) -> Any:
 
 
 def _monitor(stop_on: str | None, steps: int, min_steps: int, min_fraction: float, patience: int,
-             min_probability: float = 0.7) -> Any:
+             min_probability: float = DEFAULT_MIN_PROBABILITY) -> Any:
     """The live monitor behind --stop-on, or None without it (validated before TensorFlow loads)."""
     if stop_on is None:
         return None
@@ -111,9 +112,9 @@ def register(app: typer.Typer) -> None:
         quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show TensorFlow's start-up messages.")] = False,
         stop_on: Annotated[str | None, typer.Option(help="Stop early when a failure verdict is confirmed live: e.g. non_converged,mode_collapse (docs/monitor.md).")] = None,
-        stop_min_steps: Annotated[int, typer.Option(help="With --stop-on: never stop before this step.")] = 100,
-        stop_min_fraction: Annotated[float, typer.Option(help="With --stop-on: never stop before this share of --steps.")] = 0.1,
-        stop_min_probability: Annotated[float, typer.Option(help="With --stop-on: stop only when corpus runs decided the same way failed at least this often (0: off).")] = 0.7,
+        stop_min_steps: Annotated[int, typer.Option(help="With --stop-on: never stop before this step.")] = DEFAULT_MIN_STEPS,
+        stop_min_fraction: Annotated[float, typer.Option(help="With --stop-on: never stop before this share of --steps.")] = DEFAULT_MIN_FRACTION,
+        stop_min_probability: Annotated[float, typer.Option(help="With --stop-on: stop only when corpus runs decided the same way failed at least this often (0: off).")] = DEFAULT_MIN_PROBABILITY,
         stop_patience: Annotated[int, typer.Option(help="With --stop-on: rows the failure verdict must hold before stopping.")] = 0,
     ) -> None:
         """Train one of the tutorial's GAN experiments and log it for `gandiag analyze`.

@@ -15,6 +15,7 @@ import typer
 
 from ..errors import GandiagError, InputError, UsageError
 from ..guard import one_run
+from ..live.stop import DEFAULT_MIN_FRACTION, DEFAULT_MIN_PROBABILITY, DEFAULT_MIN_STEPS, DEFAULT_SNAPSHOT_PATIENCE
 from .analyze import check_rule_paths, fail
 
 
@@ -82,9 +83,9 @@ def register(app: typer.Typer) -> None:
         path: Annotated[Path, typer.Argument(help="A growing history.csv or console log, or a run folder.")],
         stop_on: Annotated[str, typer.Option(help="Verdicts that end the watch with exit code 1 once confirmed.")] = "non_converged,mode_collapse",
         planned_steps: Annotated[int | None, typer.Option(help="Planned length of the run (for --min-fraction).")] = None,
-        min_steps: Annotated[int, typer.Option(help="Never confirm a failure before this step.")] = 100,
-        min_fraction: Annotated[float, typer.Option(help="Never confirm before this share of --planned-steps.")] = 0.1,
-        min_probability: Annotated[float, typer.Option(help="Confirm only when corpus runs decided the same way failed at least this often (0: off).")] = 0.7,
+        min_steps: Annotated[int, typer.Option(help="Never confirm a failure before this step.")] = DEFAULT_MIN_STEPS,
+        min_fraction: Annotated[float, typer.Option(help="Never confirm before this share of --planned-steps.")] = DEFAULT_MIN_FRACTION,
+        min_probability: Annotated[float, typer.Option(help="Confirm only when corpus runs decided the same way failed at least this often (0: off).")] = DEFAULT_MIN_PROBABILITY,
         patience: Annotated[int, typer.Option(help="Rows a failure verdict must hold before it is confirmed.")] = 0,
         idle: Annotated[float, typer.Option(help="Give up (and print the final verdict) after this many seconds without new lines.")] = 300.0,
         poll: Annotated[float, typer.Option(help="Seconds between reads of the file.")] = 1.0,
@@ -96,9 +97,17 @@ def register(app: typer.Typer) -> None:
         settle_fraction: Annotated[float, typer.Option(help="Final share of the rows so far that the verdict judges.")] = 0.25,
         loss: Annotated[str | None, typer.Option(help="Declare the loss family: bce, lsgan, hinge, wgan.")] = None,
         d_loss_reduction: Annotated[str, typer.Option(help="How a combined D loss is reported: mean or sum.")] = "mean",
+        samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots to follow (default: samples.npz beside the log).")] = None,
+        real: Annotated[Path | None, typer.Option(help="Real data the samples are compared with (default: real.npz beside the log).")] = None,
+        no_samples: Annotated[bool, typer.Option("--no-samples", help="Judge the losses only, even if samples.npz is there.")] = False,
+        snapshot_patience: Annotated[int, typer.Option(help="Snapshots a failure the samples decided must hold at before it is confirmed.")] = DEFAULT_SNAPSHOT_PATIENCE,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print healthy-range findings.")] = False,
     ) -> None:
         """Follow a training log as it grows; print findings as they fire; exit 1 on a confirmed failure.
+
+        Snapshots appended to samples.npz beside the log (gandiag.RunLogger.snapshot, the Keras callback's
+        sample_fn) are judged as they arrive, against real.npz, so a collapse visible only in the samples
+        is confirmed too.
 
         Exit codes: 1 a failure was confirmed (or the final verdict is one), 0 the log stopped growing
         without one, 2 bad input.
@@ -113,22 +122,25 @@ def register(app: typer.Typer) -> None:
             if poll <= 0 or idle < 0:
                 raise UsageError("--poll must be > 0 and --idle >= 0")
             columns = parse_column_overrides(column or []) or None
+            sample_path, real_data = _sample_inputs(path, samples, real, no_samples)
             monitor = Monitor(rules=load_rules(check_rule_paths(rules or [])), select=_split(select), ignore=_split(ignore),
                               settle=settle_fraction, planned_steps=planned_steps, loss=loss,
                               d_loss_reduction=d_loss_reduction, columns=columns, stop_on=_split(stop_on),
                               min_steps=min_steps, min_fraction=min_fraction, patience=patience, source=str(path),
-                              min_probability=min_probability)
+                              min_probability=min_probability, real=real_data,
+                              snapshot_patience=snapshot_patience)
         except GandiagError as exc:
             raise fail(exc) from None
 
         folder = path if path.is_dir() else None
         target = _target(path)
         final_options = {"columns": columns, "loss": loss, "d_loss_reduction": d_loss_reduction,
-                         "settle_fraction": settle_fraction}
+                         "settle_fraction": settle_fraction, "samples": sample_path,
+                         "real": None if real_data is None else (real or _beside(path, "real.npz"))}
         try:
             with one_run(str(target)):
                 confirmed, final = _follow(target, folder, monitor, input_format, columns, idle, poll, verbose,
-                                           final_options)
+                                           final_options, sample_path)
         except GandiagError as exc:
             raise fail(exc) from None
         if confirmed:
@@ -140,9 +152,29 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(code=1)
 
 
+def _beside(path: Path, name: str) -> Path:
+    return (path if path.is_dir() else path.parent) / name
+
+
+def _sample_inputs(path: Path, samples: Path | None, real: Path | None, no_samples: bool) -> tuple[Path | None, Any]:
+    """The samples.npz to follow (it may not exist yet) and the real reference, read now (None without one)."""
+    if no_samples:
+        return None, None
+    sample_path = samples or _beside(path, "samples.npz")
+    if samples is not None and samples.suffix.lower() != ".npz":
+        raise UsageError(f"watch follows a growing .npz of step_<N> snapshots, not '{samples.suffix or samples.name}'",
+                         where=str(samples), hint="Write snapshots with gandiag.RunLogger.snapshot, or pass --no-samples")
+    real_path = real or _beside(path, "real.npz")
+    if real is None and not real_path.is_file():
+        return sample_path, None
+    from ..ingest.samples import read_reference
+
+    return sample_path, read_reference(real_path)
+
+
 def _follow(target: Path, folder: Path | None, monitor: Any, input_format: WatchFormat | None,
             columns: dict[str, str] | None, idle: float, poll: float, verbose: bool,
-            final_options: dict[str, Any]) -> tuple[bool, Any]:
+            final_options: dict[str, Any], sample_path: Path | None = None) -> tuple[bool, Any]:
     """Feed the monitor until a failure is confirmed (``(True, None)``) or the log stops growing (``(False, final)``).
 
     Rows whose step does not increase are not fed (the monitor judges rows in
@@ -151,13 +183,18 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
     merged), so it is the offline answer.
     """
     from ..live.follow import ConsoleRows, CsvRows, LineFollower
+    from ..live.snapshots import SnapshotFollower
 
     follower = LineFollower(target)
+    snapshots = SnapshotFollower(sample_path) if sample_path is not None else None
+    pending: list = []  # snapshots read but not given yet: each is given after the row of its step, as it was taken
     reader: Any = None
     last_news = time.monotonic()
     fed = backwards = 0
     while True:
         lines = follower.poll()
+        new = snapshots.poll() if snapshots is not None else []
+        pending += new
         if lines:
             last_news = time.monotonic()
             if reader is None:
@@ -170,19 +207,30 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
                     if backwards == 1:
                         _warn_backwards(target, step, monitor.last_step)
                     continue
+                while pending and pending[0][0] < step:
+                    if _report(monitor.snapshot(*pending.pop(0)), verbose):
+                        return True, None
                 state = monitor.update(step, **metrics)
                 fed += 1
                 if _report(state, verbose):
                     return True, None
+                while pending and pending[0][0] == step:
+                    if _report(monitor.snapshot(*pending.pop(0)), verbose):
+                        return True, None
             if getattr(reader, "unsorted", False) and not backwards:
                 backwards += 1
                 _warn_backwards(target, None, monitor.last_step)
             if fed and _report(monitor.evaluate(), verbose):
                 return True, None
+        if lines or new:
+            last_news = time.monotonic()
         elif time.monotonic() - last_news >= idle or (_finished(folder) and fed):
             break
         else:
             time.sleep(poll)
+    while pending and fed:  # taken after the last row logged
+        if _report(monitor.snapshot(*pending.pop(0)), verbose):
+            return True, None
     if not fed:
         what = "file not found" if not target.exists() else "no training metrics in the log"
         raise InputError(f"{what} (waited {idle:g} s)", where=str(target),
@@ -193,7 +241,9 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
 
     fmt = "csv" if isinstance(reader, CsvRows) else "console"
     loss = monitor.family.value if monitor.family is not None else None
-    return False, analyze(target, rules=monitor.rules, input_format=fmt, no_samples=True,
+    with_samples = sample_path is not None and sample_path.is_file()
+    return False, analyze(target, rules=monitor.rules, input_format=fmt, no_samples=not with_samples,
+                          samples=sample_path if with_samples else None, real=final_options["real"],
                           columns=final_options["columns"], loss=loss,
                           d_loss_reduction=final_options["d_loss_reduction"],
                           settle_fraction=final_options["settle_fraction"])

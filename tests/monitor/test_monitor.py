@@ -42,7 +42,7 @@ def test_replay_ends_with_the_offline_verdict_and_onset(run, histories):
     final = monitor.finish()
     assert (final.verdict, final.onset_step, final.confidence) == (offline.verdict, offline.onset_step,
                                                                    offline.confidence)
-    assert not live.provisional or live.confirmed in (True, False)
+    assert live.provisional  # the live state never claims to be final
 
 
 @pytest.mark.parametrize("run", RUNS)
@@ -61,9 +61,11 @@ def test_provisional_state_is_the_offline_answer_for_the_rows_so_far(run, histor
     assert checked >= 3
 
 
-def test_default_policy_stops_failing_runs_early_and_no_stable_run(histories):
+def test_a_short_run_policy_stops_failing_runs_early_and_no_stable_run(histories):
+    # the fixture runs are 450-600 steps: below the default 500-step floor (tests/monitor/test_samples_live.py and
+    # benchmarks/monitor_replay.py measure the default policy on the corpus)
     for run, h in histories.items():
-        monitor, states = replay(h)
+        monitor, states = replay(h, min_steps=100, min_fraction=0.1)
         offline = gandiag.analyze(h)
         if run in FAILING:
             assert monitor.stopped_at is not None and monitor.stopped_at < int(h.steps[-1]) // 2, run

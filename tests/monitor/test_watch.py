@@ -31,8 +31,8 @@ def test_failing_run_exits_1_at_the_confirmed_failure():
 def test_stable_run_exits_0_with_the_offline_verdict():
     path = os.path.join(FIXTURE_RUNS, "digits-stable-s0", "history.csv")
     r = run_watch(path, "--idle", "0.2")
-    offline = gandiag.analyze(path, no_samples=True)
-    assert r.exit_code == 0, r.output
+    offline = gandiag.analyze(path)  # with the samples.npz beside it, which watch follows too
+    assert offline.snapshots and r.exit_code == 0, r.output
     assert r.output.splitlines()[-1].startswith(f"final    {offline.verdict.value} (confidence {offline.confidence:.2f}")
 
 
@@ -96,8 +96,47 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path):
 
 
 def test_watch_does_not_import_tensorflow_or_pandas():
+    # judging losses; with snapshots scikit-learn computes the sample statistics, and it imports pandas itself
     code = ("import sys; from gandiag.cli import app; from typer.testing import CliRunner; "
-            f"r = CliRunner().invoke(app, ['watch', {os.path.join(FIXTURE_RUNS, 'digits-stable-s0')!r}, '--idle', '0']); "
+            f"r = CliRunner().invoke(app, ['watch', {os.path.join(FIXTURE_RUNS, 'digits-stable-s0')!r}, '--idle', '0', "
+            "'--no-samples']); "
             "assert r.exit_code == 0, r.output; "
             "assert 'tensorflow' not in sys.modules and 'pandas' not in sys.modules, 'heavy import'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_collapse_only_the_samples_show_is_stopped_from_a_growing_run_folder(tmp_path):
+    """circle-g_lr_10x-s0 (corpus): losses look healthy, the samples collapse to one output; written live by
+    RunLogger (history.csv rows and samples.npz snapshots), watched from another thread."""
+    import shutil
+
+    from gandiag.ingest import read_run
+    from gandiag.ingest.samples import read_snapshots
+    from gandiag.runlog import RunLogger
+
+    src = os.path.join(os.path.dirname(FIXTURE_RUNS), "corpus", "runs", "circle-g_lr_10x-s0")
+    history = read_run(src)
+    snaps = read_snapshots(os.path.join(src, "samples.npz"))
+    run = tmp_path / "run"
+    run.mkdir()
+    shutil.copy(os.path.join(src, "real.npz"), run / "real.npz")
+
+    def write():
+        with RunLogger(run) as log:
+            for i, (step, metrics) in enumerate(history_rows(history)):
+                log.log(step, **{k: v for k, v in metrics.items() if v is not None})
+                if step in snaps:
+                    log.snapshot(step, snaps[step])
+                if i % 100 == 0:
+                    time.sleep(0.01)
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    r = run_watch(str(run), "--idle", "2", "--poll", "0.01", "--planned-steps", "2000")
+    writer.join()
+    assert r.exit_code == 1, r.output
+    failure = [line for line in r.output.splitlines() if "FAILURE" in line]
+    assert len(failure) == 1 and "mode_collapse confirmed" in failure[0] and "test 3" in failure[0]
+    assert int(failure[0].split()[1]) <= 1000  # stopped by the middle of the 2,000-step run
+    losses_only = run_watch(str(run), "--idle", "0.2", "--no-samples", "--planned-steps", "2000")
+    assert losses_only.exit_code == 0 and "final    stable" in losses_only.output
