@@ -68,11 +68,12 @@ def normalize_name(name: str) -> str:
 
 _ALIASES: dict[Role, tuple[str, ...]] = {
     Role.STEP: (
-        "step", "steps", "iteration", "iter", "it", "global_step", "_step", "batch_step",
+        "step", "steps", "iteration", "iter", "iters", "itr", "it", "global_step", "_step", "batch_step",
         "n_iter", "niter", "update", "updates",
+        "progress/tick/mean",  # StyleGAN2-ADA / StyleGAN3 stats.jsonl: one line a tick
     ),
-    Role.EPOCH: ("epoch", "epochs", "ep"),
-    Role.BATCH: ("batch", "batch_idx", "batch_index", "i_batch"),
+    Role.EPOCH: ("epoch", "epochs", "ep", "epoch_id"),
+    Role.BATCH: ("batch", "batch_idx", "batch_index", "i_batch", "batch_id"),
     Role.D_LOSS_REAL: (
         "d1", "d_real", "d_loss_real", "d_loss1", "d_loss_1", "loss_d_real", "d_real_loss",
         "real_loss", "disc_loss_real", "disc_real_loss", "discriminator_loss_real",
@@ -88,11 +89,13 @@ _ALIASES: dict[Role, tuple[str, ...]] = {
         "loss_discriminator", "loss_disc", "errd", "discriminator", "d_total_loss",
         "d_loss_total", "critic_loss", "loss_critic", "c_loss", "train_d_loss",
         "train_loss_d", "train_disc_loss", "train_discriminator_loss",
+        "loss/d/loss/mean",  # StyleGAN2-ADA / StyleGAN3 stats.jsonl (StyleGAN2Loss)
     ),
     Role.G_LOSS: (
         "g", "gen", "g_loss", "loss_g", "lossg", "gen_loss", "generator_loss",
         "loss_generator", "loss_gen", "errg", "generator", "g_total_loss",
         "train_g_loss", "train_loss_g", "train_gen_loss", "train_generator_loss",
+        "loss/g/loss/mean",  # StyleGAN2-ADA / StyleGAN3 stats.jsonl
     ),
     Role.D_ACC_REAL: (
         "a1", "acc_real", "real_acc", "d_acc_real", "acc1", "d_acc1", "d_real_acc",

@@ -39,17 +39,25 @@ def describe(
     if str(path) != "-" and p.is_dir():
         p = find_history_in(p)
     fmt = input_format or ("csv" if str(path) == "-" else sniff_format(p))
-    raw = read_raw(p if str(path) != "-" else "-", input_format=fmt)
+    raw = read_raw(p if str(path) != "-" else "-", input_format=fmt, names=tuple((columns or {}).values()))
     history = build_history(raw, overrides=columns, d_loss_reduction=d_loss_reduction)
     notes = dict(raw.notes)
     mapped = dict(history.columns)
     used = set(mapped.values())
     tags = notes.pop("original_names", {}) or {}
+    reasons = notes.pop("role_reasons", {}) or {}
+    overridden = {role for role in (columns or {})}
     roles = {}
     for role, name in mapped.items():
         entry = {"name": name}
         if tags.get(name, name) != name:
             entry["tag"] = tags[name]
+        if role in overridden:
+            entry["why"] = f"--column {role}={columns[role]}"
+        elif name in reasons:
+            entry["why"] = reasons[name]
+        elif role not in _INDEX_NAMES:
+            entry["why"] = "the alias table" if name != role else "the canonical name"
         if name in raw.percent_names:
             entry["percent"] = True
         series = history.series.get(role)
@@ -57,7 +65,8 @@ def describe(
             entry["logged"] = int(np.sum(np.isfinite(series) | history.nonfinite_mask(role)))
             entry["nan_or_inf"] = int(np.sum(history.nonfinite_mask(role)))
         roles[role] = entry
-    unmapped = [n for n in raw.columns if n not in used and n not in _INDEX_NAMES]
+    ignored = dict(notes.pop("ignored", {}) or {})
+    unmapped = [n for n in raw.columns if n not in used and n not in _INDEX_NAMES and n not in ignored]
 
     has_d = Role.D_LOSS.value in history.series
     if d_loss_reduction:
@@ -78,6 +87,16 @@ def describe(
             else "d_loss = (real + fake) / 2 (healthy about 0.5-0.8)") if has_d else None,
     }
     steps = history.steps
+    layout_name = notes.get("layout")
+    layout_info = None
+    if raw.input_format == "console" and layout_name:
+        from ..ingest.layouts import BY_NAME
+
+        known = BY_NAME.get(layout_name)
+        layout_info = {"name": layout_name, "codebase": known.codebase if known else None,
+                       "source": notes.pop("layout_source", None),
+                       "why": f"{notes.get('records', '?')} record(s) read in this layout"
+                              + _other_layouts(notes.get("skipped", {}))}
     return {
         "source": str(path),
         "format": raw.input_format,
@@ -91,13 +110,22 @@ def describe(
         "print_interval": notes.pop("print_interval", None),
         "roles": roles,
         "unmapped": unmapped,
+        "ignored": ignored,
+        "layout_info": layout_info,
         "loss_convention": loss,
         "skipped": notes.pop("skipped", {}),
         "skipped_examples": notes.pop("skipped_examples", []),
         "gaps": notes.pop("gaps", []),
         "warnings": list(history.warnings),
-        "notes": {k: v for k, v in notes.items() if k not in ("layout_source", "records", "rows")},
+        "notes": {k: v for k, v in notes.items() if k not in ("layout_source", "records", "rows", "loss_family")},
     }
+
+
+def _other_layouts(skipped: dict) -> str:
+    others = {k[len("other layout ("):-1]: n for k, n in skipped.items() if k.startswith("other layout (")}
+    if not others:
+        return ""
+    return "; other records in " + ", ".join(f"{name} ({n})" for name, n in others.items())
 
 
 def render_text(info: dict) -> str:
@@ -105,6 +133,11 @@ def render_text(info: dict) -> str:
     out = [f"{info['source']}"]
     fmt = info["format"] + (f" (layout {info['layout']}: {info['layout_example']!r})" if info["layout"] else "")
     out.append(f"  format:     {fmt}")
+    if info.get("layout_info"):
+        li = info["layout_info"]
+        out.append(f"  layout:     {li['name']} ({li['codebase']}): {li['why']}")
+        if li.get("source"):
+            out.append(f"  follows:    {li['source']}")
     rng = f"{info['step_first']}..{info['step_last']}" if info["rows"] else "-"
     interval = f", every {info['print_interval']:g}" if info.get("print_interval") else ""
     out.append(f"  rows:       {info['rows']}, steps {rng} ({info['step_unit']}{interval})")
@@ -114,16 +147,20 @@ def render_text(info: dict) -> str:
     for role, entry in info["roles"].items():
         extra = []
         if "tag" in entry:
-            extra.append(f"tag {entry['tag']}")
+            extra.append(f"printed as {entry['tag']}" if info["format"] == "console" else f"tag {entry['tag']}")
         if entry.get("percent"):
             extra.append("percent, divided by 100")
         if entry.get("nan_or_inf"):
             extra.append(f"{entry['nan_or_inf']} nan/inf")
         if "logged" in entry and role not in _INDEX_NAMES:
             extra.append(f"{entry['logged']} values")
+        if entry.get("why"):
+            extra.append(f"why: {entry['why']}")
         out.append(f"    {role:<12} <- {entry['name']}" + (f"  ({'; '.join(extra)})" if extra else ""))
     if info["unmapped"]:
         out.append("  not mapped: " + ", ".join(info["unmapped"]) + "  (map one with --column ROLE=NAME)")
+    if info.get("ignored"):
+        out.append("  ignored:    " + "; ".join(f"{name} ({why})" for name, why in info["ignored"].items()))
     loss = info["loss_convention"]
     out.append(f"  loss:       {loss['family']} ({loss['family_reason']})")
     if loss["d_loss_reduction"]:

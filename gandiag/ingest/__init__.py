@@ -74,12 +74,18 @@ def sniff_format(path: str | Path) -> str:
     return best
 
 
-def read_raw(path: str | Path, *, input_format: str | None = None, **options) -> RawTable:
-    """Read a log with the right reader, without mapping names to roles."""
+def read_raw(path: str | Path, *, input_format: str | None = None, names=(), **options) -> RawTable:
+    """Read a log with the right reader, without mapping names to roles.
+
+    ``names``: the names given with ``--column ROLE=NAME``; a console log reads
+    lines labelled with them as metrics although the alias table does not know them.
+    """
     p = Path(path)
     if str(path) != "-":
         check_input_path(p)  # missing, unreadable, or a FIFO/device: a clear error before any open
     fmt = input_format or ("csv" if str(path) == "-" else sniff_format(p))
+    if fmt == "console" and names:
+        options["names"] = tuple(names)
     return _reader(fmt).read(p if str(path) != "-" else "-", **options)
 
 
@@ -107,7 +113,8 @@ def read_run(
     p = Path(path)
     if str(path) != "-" and p.is_dir():
         p = find_history_in(p)
-    raw = read_raw(p if str(path) != "-" else "-", input_format=input_format)
+    raw = read_raw(p if str(path) != "-" else "-", input_format=input_format,
+                   names=tuple((columns or {}).values()))
     return build_history(raw, overrides=columns, d_loss_reduction=d_loss_reduction)
 
 

@@ -44,83 +44,25 @@ import re
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import InputError, LimitError
-from ..history import RawTable, Reduction
+from ..history import RawTable
 from ..limits import ReadLimits, current_limits
-from ..roles import INDEX_ROLES, METRIC_ROLES
+from ..roles import INDEX_ROLES, METRIC_ROLES, normalize_name
 from ._bytes import iter_lines, open_log
+from .assemble import NEEDS_NORMALISING, assemble, normalise
 from .labels import Labelled, TooManyLabels, lex
+from .layouts import BY_NAME, IGNORED_NAMES, LAYOUTS, Layout
 
 FORMAT = "console"
 
 
-@dataclass(frozen=True)
-class Layout:
-    """A printed layout: how the start of a line gives the step."""
+# The registry lives in its own module; the names stay importable from here.
+_BY_NAME = BY_NAME
 
-    name: str
-    template: str
-    example: str
-    source: str
-    reduction: Reduction = Reduction.MEAN
-    percent_names: frozenset[str] = frozenset()
-    epoch_rows: bool = False  # one row per epoch (the step unit is the epoch)
-
-    @property
-    def pattern(self) -> re.Pattern[str] | None:
-        return _compile(self.template) if self.template else None
-
-
-@lru_cache(maxsize=64)
-def _compile(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{\w+\}| )", template)
-    regex = "".join(
-        rf"(?P<{p[1:-1]}>\d{{1,15}})" if p.startswith("{") else r"\s*" if p == " " else re.escape(p)
-        for p in parts
-        if p
-    )
-    return re.compile(r"\s*" + regex, re.IGNORECASE)
-
-
-_TUTORIAL_PCT = frozenset({"a", "a1", "a2"})
-
-#: Layouts in the order they are tried. The last two need no template: the
-#: index comes from labelled ``epoch``/``step``/``batch`` numbers, or from
-#: the line order.
-LAYOUTS: tuple[Layout, ...] = (
-    Layout("tutorial-epoch-batch", ">{epoch}, {batch}/{batches},",
-           ">1, 4/390, d1=0.522, d2=0.709 g=0.680", "GAN tutorial (CIFAR-10 DCGAN)",
-           percent_names=_TUTORIAL_PCT),
-    Layout("tutorial", ">{step},", ">12, d1=0.593, d2=0.546 g=1.330, a1=76, a2=82",
-           "GAN failure-mode tutorial", percent_names=_TUTORIAL_PCT),
-    Layout("pytorch-dcgan", "[{epoch0}/{epochs}][{batch0}/{batches}]",
-           "[0/5][50/1583]\tLoss_D: 0.0154\tLoss_G: 35.5240\tD(x): 0.9927\tD(G(z)): 0.0000 / 0.0000",
-           "PyTorch examples, dcgan/main.py", reduction=Reduction.SUM),
-    Layout("pytorch-gan", "[Epoch {epoch0}/{epochs}] [Batch {batch0}/{batches}]",
-           "[Epoch 3/200] [Batch 500/938] [D loss: 0.690274] [G loss: 0.808068]",
-           "PyTorch-GAN (eriklindernoren)"),
-    Layout("epoch-step", "Epoch [{epoch0}/{epochs}], Step [{batch}/{batches}]",
-           "Epoch [0/200], Step [200/600], d_loss: 0.0536, g_loss: 4.1040, D(x): 0.99, D(G(z)): 0.04",
-           "pytorch-tutorial (yunjey) GAN", reduction=Reduction.SUM),
-    Layout("per-epoch", "Epoch [{epoch}/{epochs}]",
-           "Epoch [12/200], d_loss: 0.0126, g_loss: 0.0364, D(x): 0.99, D(G(z)): 0.01",
-           "per-epoch summary prints", reduction=Reduction.SUM, epoch_rows=True),
-    Layout("keras-gan", "{step0} [", "1234 [D loss: 0.622592, acc.: 62.50%] [G loss: 1.056955]",
-           "Keras-GAN (eriklindernoren)"),
-    Layout("keras-fit", "{batch}/{batches}",
-           "Epoch 3/20 ... 469/469 ━━━━━━━━━━━━━━━━━━━━ 5s 11ms/step - d_loss: 0.6100 - g_loss: 0.8700",
-           "Keras Model.fit progress of a custom train_step", epoch_rows=True),
-    Layout("labelled", "", "Epoch 3, Step12, d_loss: 0.61, g_loss: 0.87",
-           "labelled epoch/step/iter numbers anywhere in the line"),
-    Layout("unindexed", "", "INFO:root:Generator loss: 0.97, Discriminator loss: 0.0004",
-           "metrics without a step (Python logging and the like)"),
-)
-_BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _KERAS_HEADER = re.compile(r"\s*Epoch\s+(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
@@ -167,8 +109,9 @@ def _metric_tokens(tokens: list[Labelled]) -> list[Labelled]:
     return [t for t in tokens if t.label and not t.fraction and t.role not in INDEX_ROLES]
 
 
-def _has_metric(tokens: list[Labelled]) -> bool:
-    return any(t.role in _METRICS for t in _metric_tokens(tokens))
+def _has_metric(tokens: list[Labelled], extra: frozenset[str] = frozenset()) -> bool:
+    """Whether a labelled number names a metric: through the alias table, or a name given with ``--column``."""
+    return any(t.role in _METRICS or (extra and normalize_name(t.label) in extra) for t in _metric_tokens(tokens))
 
 
 def decode(data: bytes) -> str:
@@ -320,7 +263,11 @@ class _Scan:
     tens of megabytes.
     """
 
-    def __init__(self, limits: ReadLimits | None = None, *, cache: bool = True) -> None:
+    def __init__(self, limits: ReadLimits | None = None, *, cache: bool = True,
+                 extra: frozenset[str] = frozenset()) -> None:
+        self.extra = extra  # names given with --column (normalised): metrics although the alias table lacks them
+        self.first_skip: dict[str, tuple[int, str]] = {}  # reason -> the first line skipped for it
+        self.unknown_names: list[str] = []  # labelled numbers of skipped lines (for the --column hint)
         self.limits = limits or current_limits()
         self.cache: dict[str, tuple[tuple[tuple[int, int], ...], dict[tuple[str, ...], tuple]]] | None = \
             {} if cache else None
@@ -354,6 +301,8 @@ class _Scan:
 
     def skip(self, reason: str, lineno: int, text: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
+        if reason not in self.first_skip and reason != "blank":
+            self.first_skip[reason] = (lineno, text.strip()[:100])
         if len(self.examples) < _MAX_EXAMPLES and reason != "blank":
             self.examples.append(f"line {lineno}: {text.strip()[:100]}")
 
@@ -375,6 +324,11 @@ class _Scan:
         if "\x00" in text:
             self.skip("binary", lineno, repr(text[:60]))
             return None
+        normalised = False
+        if NEEDS_NORMALISING.search(text):
+            plain = normalise(text)
+            normalised = plain != text
+            text = plain
         cache = self.cache
         if cache is not None:
             key = text.translate(_ZEROS)
@@ -384,7 +338,7 @@ class _Scan:
                 plan = bucket[1].get(glued)
                 if plan is not None:
                     self._apply(plan, text, lineno, where)
-                    return plan
+                    return None if normalised else plan  # a plan of the normalised text: not for the raw bytes
         parsed, cacheable = self._plan_or_fail(text, lineno, where)
         plan = self._compile(parsed)
         cached = None
@@ -394,7 +348,7 @@ class _Scan:
             bucket[1][tuple([text[a:b] for a, b in spans])] = cached = plan
             self.n_plans += 1
         self._apply(plan, text, lineno, where)
-        return cached
+        return None if normalised else cached
 
     def line_bytes(self, lineno: int, raw: bytes, where: str = "<text>") -> None:
         """A line as bytes (UTF-8, or Latin-1 when it is not UTF-8): lines of a known shape skip decoding."""
@@ -460,7 +414,7 @@ class _Scan:
 
     def _plan_or_fail(self, text: str, lineno: int, where: str) -> tuple[_Plan, bool]:
         try:
-            return _plan(text, self.limits.max_labels)
+            return _plan(text, self.limits.max_labels, self.extra)
         except TooManyLabels:
             raise LimitError(f"line {lineno:,} holds more than {self.limits.max_labels:,} labelled numbers",
                              where=where, hint=self.limits.raise_hint("max_labels")) from None
@@ -470,7 +424,7 @@ class _Scan:
         for digit in "01":
             variant = _FREE_RUN.sub(lambda m, d=digit: d * len(m.group()), text)
             try:
-                if _plan(variant, self.limits.max_labels) != (plan, True):
+                if _plan(variant, self.limits.max_labels, self.extra) != (plan, True):
                     return False
             except TooManyLabels:
                 return False
@@ -514,6 +468,10 @@ class _Scan:
                 self._add(sid, lineno, values, where)
             elif kind == "skip":
                 self.skip(item[1], lineno, text[item[2][0]:item[2][1]])
+                if len(item) > 3 and len(self.unknown_names) < 8:
+                    for label in item[3]:
+                        if label not in self.unknown_names and len(self.unknown_names) < 8:
+                            self.unknown_names.append(label)
             elif kind == "elision":
                 self.elisions.append(len(self.rec_spec))
                 self.skip("elision", lineno, text[item[1][0]:item[1][1]])
@@ -566,7 +524,7 @@ def _pieces(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _plan(text: str, max_labels: int | None) -> tuple[_Plan, bool]:
+def _plan(text: str, max_labels: int | None, extra: frozenset[str] = frozenset()) -> tuple[_Plan, bool]:
     """What ``text`` gives, and whether the same plan holds for every line of its shape."""
     stripped = strip_prefix(text)
     header = _KERAS_HEADER.match(stripped)
@@ -582,9 +540,12 @@ def _plan(text: str, max_labels: int | None) -> tuple[_Plan, bool]:
             if body.strip():
                 items.append(("elision", (ps, pe)))
             continue
-        found = _match(text, pe - len(body), pe, max_labels)
+        found = _match(text, pe - len(body), pe, max_labels, extra)
         if found is None:
-            items.append(("skip", "no metric", (ps, pe)))
+            near = _closest(text[pe - len(body):pe])
+            labels = tuple(dict.fromkeys(t.label for t in _safe_lex(body, max_labels) if t.label and not t.fraction
+                                         and t.role not in INDEX_ROLES and normalize_name(t.label) not in IGNORED_NAMES))
+            items.append(("skip", f"no metric (starts like {near})" if near else "no metric", (ps, pe), labels[:8]))
             continue
         spec, spans, ok = found
         cacheable &= ok
@@ -592,27 +553,77 @@ def _plan(text: str, max_labels: int | None) -> tuple[_Plan, bool]:
     return _Plan(tuple(items)), cacheable
 
 
-def _match(text: str, start: int, end: int, max_labels: int | None):
-    """``(spec, value spans, cacheable)`` of the metric record in ``text[start:end]``, or None."""
+def _known(layout: Layout) -> frozenset[str]:
+    """Names that are metrics in ``layout`` although the alias table does not know them."""
+    return _KNOWN[layout.name]
+
+
+_KNOWN = {layout.name: frozenset({k for k, v in layout.roles.items() if v and v in {r.value for r in METRIC_ROLES}}
+                                 | {n for _, names in layout.combine.values() for n in names})
+          for layout in LAYOUTS}
+#: The order layouts are tried in: those with a signature (``match``) first, as they are the more specific.
+_ORDER = tuple([i for i, layout in enumerate(LAYOUTS) if layout.match]
+               + [i for i, layout in enumerate(LAYOUTS) if not layout.match])
+_NO_CLOSEST = frozenset({"keras-fit", "labelled", "unindexed"})
+
+
+def _closest(body: str) -> str | None:
+    """The layout whose step prefix or signature ``body`` has, although it gave no metric (for messages)."""
+    for i in _ORDER:
+        layout = LAYOUTS[i]
+        if layout.name in _NO_CLOSEST:
+            continue
+        if layout.matcher is not None and not layout.matcher.search(body):
+            continue
+        if layout.pattern is not None and not layout.pattern.match(body):
+            continue
+        if layout.matcher is None and layout.pattern is None:
+            continue
+        return layout.name
+    return None
+
+
+def _match(text: str, start: int, end: int, max_labels: int | None, extra: frozenset[str] = frozenset()):
+    """``(spec, value spans, cacheable)`` of the metric record in ``text[start:end]``, or None.
+
+    Layouts are tried in order: one with a signature (``match``) only where the
+    line has it; one with a template where the line starts with it.
+    """
     body = text[start:end]
-    for i, layout in enumerate(LAYOUTS):
-        pattern = layout.pattern
+    tokens_all: list[Labelled] | None = None
+    for i in _ORDER:
+        layout = LAYOUTS[i]
+        pattern, matcher = layout.pattern, layout.matcher
+        if pattern is None and matcher is None:
+            continue
+        if matcher is not None and not matcher.search(body):
+            continue
+        known = extra | _KNOWN[layout.name] if _KNOWN[layout.name] else extra
         if pattern is None:
+            if tokens_all is None:
+                tokens_all = lex(body, max_labels)
+            if _has_metric(tokens_all, known):
+                return _labelled(i, tokens_all, text, start)
             continue
         m = pattern.match(body)
         if m is None:
             continue
         offset = start + m.end()
         tokens = lex(body[m.end():], max_labels)
-        if _has_metric(tokens):
+        if _has_metric(tokens, known):
             keys = tuple(m.groupdict())
             spans = [(start + m.start(k), start + m.end(k)) for k in keys]
             if i == _KERAS_FIT:
                 keys, spans = ("epoch",), []  # the epoch comes from the last "Epoch N/M" header
             return _record(i, keys, spans, tokens, text, offset, True)
-    tokens = lex(body, max_labels)
-    if not _has_metric(tokens):
+    tokens = tokens_all if tokens_all is not None else lex(body, max_labels)
+    if not _has_metric(tokens, extra):
         return None
+    return _labelled(None, tokens, text, start)
+
+
+def _labelled(layout: int | None, tokens: list[Labelled], text: str, start: int):
+    """A record whose step comes from labelled ``epoch``/``step``/``batch`` numbers (or from the line order)."""
     keys: list[str] = []
     spans: list[tuple[int, int]] = []
     cacheable = True
@@ -628,10 +639,10 @@ def _match(text: str, start: int, end: int, max_labels: int | None):
                     if t.second is not None and t.fraction and _TOTALS[key] not in keys:
                         keys.append(_TOTALS[key])
                         spans.append((start + t.second_span[0], start + t.second_span[1]))
-    layout = _LAYOUT_INDEX["labelled" if keys else "unindexed"]
-    spec, value_spans, ok = _record(layout, tuple(keys), spans, [t for t in tokens if t.role not in INDEX_ROLES],
-                                    text, start, cacheable)
-    return spec, value_spans, ok
+    if layout is None:
+        layout = _LAYOUT_INDEX["labelled" if keys else "unindexed"]
+    return _record(layout, tuple(keys), spans, [t for t in tokens if t.role not in INDEX_ROLES],
+                   text, start, cacheable)
 
 
 def _record(layout: int, keys: tuple[str, ...], index_spans: list[tuple[int, int]], tokens: list[Labelled],
@@ -662,13 +673,13 @@ def _record(layout: int, keys: tuple[str, ...], index_spans: list[tuple[int, int
 # -- the table ---------------------------------------------------------------------------------
 
 def _scan_lines(lines: Iterable[str] | Iterable[bytes], source: str, limits: ReadLimits | None = None, *,
-                cache: bool = True) -> _Scan:
+                cache: bool = True, extra: frozenset[str] = frozenset()) -> _Scan:
     """Scan lines given as text, or as bytes (UTF-8 with a Latin-1 fallback per line); each keeps its line end.
 
     The loop handles the common line itself (bytes of a known shape whose plan
     is one record, see :class:`_Batch`) and leaves every other line to the scan.
     """
-    scan = _Scan(limits, cache=cache)
+    scan = _Scan(limits, cache=cache, extra=extra)
     lineno, terminated = 0, True
     line_bytes, line_text = scan.line_bytes, scan.line
     bcache = scan.bcache
@@ -676,7 +687,7 @@ def _scan_lines(lines: Iterable[str] | Iterable[bytes], source: str, limits: Rea
     max_rows, max_cells, size, zeros = scan.limits.max_rows, scan.limits.max_cells, _Batch.SIZE, _ZEROS_B
     ready = False  # the first five lines are seen (they are kept for error messages)
     hot_last = -1
-    for lineno, raw in enumerate(lines, 1):
+    for lineno, raw in enumerate(assemble(lines), 1):  # records printed over several lines joined into one
         if type(raw) is bytes:
             terminated = raw[-1:] == b"\n"
             if terminated:
@@ -754,6 +765,14 @@ def _steps(field, keys: set[str], n: int, layout: Layout, notes: dict) -> np.nda
         notes["step_unit"] = "epoch"
         notes["step_rule"] = "step = epoch (1-based)"
         return epoch
+    if batch_key:  # a batch counter and no epoch: the step when it never goes back
+        batch = field(batch_key)
+        finite = batch[np.isfinite(batch)]
+        if finite.size and not np.any(np.diff(finite) < 0):
+            batch, shifted = one_based(batch, batch_key.endswith("0"))
+            notes["step_unit"] = "generator update"
+            notes["step_rule"] = "step = batch as printed" + (" + 1 (printed from 0)" if shifted else "")
+            return batch
     notes["step_unit"] = "printed line"
     notes["step_rule"] = "step = order of the line (the log prints no step)"
     return np.arange(1, n + 1, dtype=float)
@@ -809,7 +828,14 @@ def _table(scan: _Scan, chosen_layout: int, source: str) -> RawTable:
         if has_epoch0 or np.nanmin(e) == 0:
             e = e + 1
         out["epoch"] = e
+    columns, nonfinite, percent = _layout_names(layout, columns, nonfinite, percent, notes)
     out.update(columns)
+    warnings = list(scan.warnings)
+    garbled = scan.skipped.get(f"no metric (starts like {layout.name})", 0)
+    if garbled:
+        lineno, text = scan.first_skip[f"no metric (starts like {layout.name})"]
+        warnings.append(f"{source}: {garbled} line(s) that start like {layout.name} records hold no readable loss and "
+                        f"were skipped (first: line {lineno}: {text[:60]!r})")
 
     finite = steps[np.isfinite(steps)]
     if finite.size > 1:
@@ -835,39 +861,142 @@ def _table(scan: _Scan, chosen_layout: int, source: str) -> RawTable:
         nonfinite=nonfinite,
         default_reduction=layout.reduction,
         percent_names=frozenset(percent),
-        warnings=tuple(scan.warnings),
+        warnings=tuple(warnings),
         notes=notes,
     )
 
 
+def _combined(how: str, stack: np.ndarray) -> np.ndarray:
+    """``max`` or ``mean`` over the rows of ``stack``, ignoring NaN (a term not printed), without numpy warnings."""
+    logged = ~np.isnan(stack)
+    count = logged.sum(axis=0)
+    if how == "max":
+        out = np.where(logged, stack, -np.inf).max(axis=0)
+    else:
+        out = np.where(logged, stack, 0.0).sum(axis=0) / np.maximum(count, 1)
+    return np.where(count > 0, out, np.nan)
+
+
+def _layout_names(layout: Layout, columns: dict[str, np.ndarray], nonfinite: dict[str, np.ndarray], percent: set[str],
+                  notes: dict) -> tuple[dict, dict, set]:
+    """Apply the layout's own names: terms combined into a role, names renamed to their role, names that are no loss.
+
+    The renamed and combined columns come first, so they win over a name the
+    alias table maps to the same role. ``notes`` records, for ``inspect``, the
+    printed name behind each renamed column and why, and the ignored names.
+    """
+    by_key = {normalize_name(name): name for name in columns}
+    front: dict[str, np.ndarray] = {}
+    front_nf: dict[str, np.ndarray] = {}
+    original: dict[str, str] = {}
+    why: dict[str, str] = {}
+    ignored: dict[str, str] = {}
+    used: set[str] = set()
+    for role, (how, keys) in layout.combine.items():
+        present = [by_key[k] for k in keys if k in by_key]
+        if not present or role in columns:
+            continue
+        stack = np.vstack([columns[n] for n in present])
+        front[role] = _combined(how, stack) if len(present) > 1 else stack[0]
+        front_nf[role] = np.any(np.vstack([nonfinite[n] for n in present]), axis=0)
+        if front_nf[role].any():  # a diverged term diverges the combination
+            front[role] = np.where(front_nf[role], np.nan, front[role])
+        original[role] = " + ".join(present)
+        why[role] = (f"{how} of {', '.join(present)} ({layout.name} layout: "
+                     + ("the discriminator has won only when every term is near 0)" if how == "max"
+                        else "the generator's adversarial terms)"))
+        used.update(present)
+    for key, role in layout.roles.items():
+        name = by_key.get(key)
+        if name is None or name in used:
+            continue
+        if not role:
+            ignored[name] = f"not a loss in the {layout.name} layout"
+            used.add(name)
+            continue
+        if role in columns or role in front or role in INDEX_NAMES:
+            continue
+        front[role], front_nf[role] = columns[name], nonfinite[name]
+        original[role] = name
+        why[role] = f"the {layout.name} layout ({layout.codebase}) prints {role} as {name!r}"
+        if name in percent:
+            percent.add(role)
+        used.add(name)
+    for name in columns:
+        if name not in used and normalize_name(name) in IGNORED_NAMES:
+            ignored[name] = "timing, throughput or schedule, not a metric"
+    if layout.family:
+        notes["loss_family"] = layout.family
+    notes["original_names"] = original
+    notes["role_reasons"] = why
+    notes["ignored"] = ignored
+    if not front and not any(n in used for n in columns):
+        return columns, nonfinite, percent
+    rest = {n: v for n, v in columns.items() if n not in used}
+    rest_nf = {n: v for n, v in nonfinite.items() if n not in used}
+    return {**front, **rest}, {**front_nf, **rest_nf}, percent
+
+
+INDEX_NAMES = frozenset({"step", "epoch", "batch"})
+
+
+def _safe_lex(body: str, max_labels: int | None) -> list[Labelled]:
+    try:
+        return lex(body, max_labels)
+    except TooManyLabels:
+        return []
+
+
+def _no_metrics(scan: _Scan, source: str) -> InputError:
+    """The error for a log without one metric record: the closest layout, the line where it failed, the hint."""
+    near = {reason[len("no metric (starts like "):-1]: n for reason, n in scan.skipped.items()
+            if reason.startswith("no metric (starts like ")}
+    if near:
+        layout = max(near, key=lambda name: (near[name], -_LAYOUT_INDEX[name]))
+        lineno, text = scan.first_skip[f"no metric (starts like {layout})"]
+        what = (f"no training metrics recognised: closest layout {layout} ({near[layout]} line(s) start like its "
+                f"records), but line {lineno} names no known loss: {text[:60]!r}")
+    elif "no metric" in scan.first_skip:
+        lineno, text = scan.first_skip["no metric"]
+        what = f"no training metrics recognised: no layout fits; line {lineno} names no known loss: {text[:60]!r}"
+    else:
+        seen = " | ".join(repr(s[:40]) for s in scan.first_lines[:2]) or "nothing but blank lines"
+        what = f"no training metrics recognised (first lines: {seen})"
+    example = scan.unknown_names[0] if scan.unknown_names else "NAME"
+    found = f" (names found: {', '.join(scan.unknown_names[:5])})" if scan.unknown_names else ""
+    return InputError(what, where=source,
+                      hint=f"Map a name to a role with --column ROLE=NAME, e.g. --column g_loss={example}{found}")
+
+
 def _result(scan: _Scan, source: str) -> RawTable:
     if not scan.n_records:
-        tried = ", ".join(layout.name for layout in LAYOUTS)
-        seen = " | ".join(repr(s[:40]) for s in scan.first_lines[:3]) or "nothing but blank lines"
-        raise InputError(
-            f"no training metrics recognised (first lines: {seen}; layouts tried: {tried})",
-            where=source,
-            hint="Lines need labelled losses such as 'd_loss: 0.61'; or use --column ROLE=NAME or --input-format",
-        )
+        raise _no_metrics(scan, source)
     counts = np.bincount(scan.layouts(), minlength=len(LAYOUTS))
     best = max(range(len(LAYOUTS)), key=lambda i: (counts[i], -i))
     return _table(scan, best, source)
 
 
-def read_text(text: str, source: str = "<text>", *, cache: bool = True) -> RawTable:
+def _extra(names) -> frozenset[str]:
+    return frozenset(normalize_name(n) for n in names or ())
+
+
+def read_text(text: str, source: str = "<text>", *, cache: bool = True, names=()) -> RawTable:
     """Read console output given as a string (see :func:`read`)."""
     lines = text.split("\n")
     pieces = [line + "\n" for line in lines[:-1]]
     if lines[-1]:
         pieces.append(lines[-1])
-    return _result(_scan_lines(pieces, source, cache=cache), source)
+    return _result(_scan_lines(pieces, source, cache=cache, extra=_extra(names)), source)
 
 
-def read(path: Path | str, **options) -> RawTable:
-    """Read a console log (a file of printed training progress) into a :class:`RawTable`, streaming."""
+def read(path: Path | str, *, names=(), **options) -> RawTable:
+    """Read a console log (a file of printed training progress) into a :class:`RawTable`, streaming.
+
+    ``names``: labels given with ``--column ROLE=NAME``, read as metrics although the alias table does not know them.
+    """
     with open_log(path) as stream:
         source = str(path) if str(path) != "-" else stream.where
-        scan = _scan_lines(_text_lines(stream), source, stream.limits)
+        scan = _scan_lines(_text_lines(stream), source, stream.limits, extra=_extra(names))
         table = _result(scan, source)
     if stream.warnings:
         table = RawTable(columns=table.columns, source=table.source, input_format=table.input_format,

@@ -31,17 +31,30 @@ def sniff(path: Path, head: bytes) -> float:
     text = _decode(head)
     if text is None:
         return 0.0
-    lines = [ln for ln in text.splitlines()[:5] if ln.strip()]
+    lines = [ln for ln in text.splitlines()[:21] if ln.strip()][:20]
     if len(lines) < 2:
         return 0.0
     sep = _separator(lines[0])
     if sep is None:
         return 0.0
     header = [c.strip() for c in lines[0].split(sep)]
-    if not any(resolve_role(c) for c in header):
-        return 0.1
-    widths = {len(ln.split(sep)) for ln in lines[1:4]}
-    return 0.7 if widths == {len(header)} else 0.3
+    # A CSV only when the lines form a consistent table: every line as wide as the header (the last may be
+    # cut by the head), a header of names, and rows of numbers. Console output with commas in it
+    # ("(epoch: 1, iters: 100, ...) D_A: 0.2") is not, whatever its first line looks like.
+    body = lines[1:-1] if len(lines) > 2 else lines[1:]
+    if any(len(ln.split(sep)) != len(header) for ln in body):
+        return 0.0
+    if not header or any(_is_number(c) for c in header) or not any(_is_number(c) for c in lines[1].split(sep)):
+        return 0.0
+    return 0.7 if any(resolve_role(c) for c in header) else 0.1
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell.strip().strip('"'))
+    except ValueError:
+        return False
+    return True
 
 
 def _decode(head: bytes) -> str | None:

@@ -93,7 +93,7 @@ def clean_label(segment: str) -> str:
     """Reduce the text between two numbers to the label of the second one."""
     pieces = [p for p in _HARD.split(segment)]
     label = pieces[-1] if pieces else ""
-    label = label.strip(_TRIM).lstrip(".…-~>_ ")
+    label = label.strip(_TRIM).lstrip(".…-~>_ )")  # ")" closes a group before the label: "(epoch: 1, ...) D_A: 0.2"
     for sep in (":", "="):
         if sep in label:
             label = label.rsplit(sep, 1)[1].strip(_TRIM)

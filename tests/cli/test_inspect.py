@@ -78,7 +78,7 @@ def test_unrecognised_input_exits_2_with_one_line(tmp_path):
     result = runner.invoke(app, ["inspect", _write(tmp_path, "notes.txt", "hello\nworld\n")])
     assert result.exit_code == 2
     assert result.output.count("\n") == 1
-    assert "error:" in result.output and "layouts tried:" in result.output and "'hello'" in result.output
+    assert "error:" in result.output and "no layout fits" in result.output and "'hello'" in result.output
 
 
 def test_missing_file_and_bad_column(tmp_path):
@@ -116,4 +116,5 @@ def test_tensorboard_folder(tmp_path):
     assert result.exit_code == 0, result.output
     info = json.loads(result.output)
     assert info["format"] == "tensorboard"
-    assert info["roles"]["g_loss"] == {"name": "g_loss", "tag": "losses/g_loss", "logged": 8, "nan_or_inf": 0}
+    assert info["roles"]["g_loss"] == {"name": "g_loss", "tag": "losses/g_loss", "logged": 8, "nan_or_inf": 0,
+                                       "why": "the canonical name"}
