@@ -7,6 +7,7 @@ are reported as findings without deciding the verdict.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,11 +22,47 @@ MIN_ROWS = 10
 STRONG_WEIGHT = 0.75
 
 
-def detect_loss_family(history: RunHistory) -> tuple[LossFamily, str]:
-    """BCE unless the losses show otherwise (negative values mean a WGAN or hinge critic).
+#: Words in a logged name that tell the loss family (checked in this order).
+_FAMILY_WORDS: tuple[tuple[re.Pattern[str], LossFamily, str], ...] = (
+    (re.compile(r"hinge", re.I), LossFamily.HINGE, "a hinge loss"),
+    (re.compile(r"wgan|wasserstein|critic|disc_cost|gradient_penalty|(?:^|_)gp(?:$|_)", re.I), LossFamily.WGAN,
+     "a Wasserstein critic"),
+    (re.compile(r"lsgan|least_?squares|(?:^|_)mse(?:$|_)", re.I), LossFamily.LSGAN, "a least-squares loss"),
+    (re.compile(r"softplus|logistic|(?:^|_)bce(?:$|_)|non_?sat|cross_?entropy", re.I), LossFamily.BCE,
+     "a logistic (softplus, non-saturating) loss, binary cross-entropy on logits"),
+    (re.compile(r"^Loss_[DG]_loss_mean$"), LossFamily.BCE,
+     "StyleGAN2-ADA's or StyleGAN3's stats.jsonl, whose StyleGAN2Loss is the non-saturating logistic (softplus) loss"),
+)
+#: Part of the reason given when nothing tells the family (the monitor words its own assumption alike).
+ASSUMED_BCE = "assumed binary cross-entropy"
+#: What the offline reader adds when it looked for the family in the names and the layout and found nothing;
+#: the caveat of :func:`classify` applies only then (the live monitor does not look at names yet).
+NOTHING_TELLS = "no name or layout tells the loss family"
 
-    LSGAN and hinge losses cannot always be told from BCE by the numbers;
-    declare them with ``--loss``.
+
+def _family_from_names(history: RunHistory) -> tuple[LossFamily, str] | None:
+    notes = history.notes or {}
+    names = list(history.columns.values()) + list((notes.get("original_names") or {}).values())
+    for name in names:
+        for pattern, family, what in _FAMILY_WORDS:
+            if pattern.search(str(name).replace(" ", "_").replace("/", "_")):
+                return family, f"the logged name {name!r} names {what}"
+    declared = notes.get("loss_family")
+    if declared:
+        family, why = declared
+        return LossFamily(family), f"{why} (the default of the {notes.get('layout')} layout's codebase)"
+    return None
+
+
+def detect_loss_family(history: RunHistory) -> tuple[LossFamily, str]:
+    """The loss family the log shows: by its values, then its names, then its layout's default; else BCE, assumed.
+
+    Negative values mean a WGAN or hinge critic (cross-entropy, LSGAN and
+    hinge losses are never negative); a name such as ``loss_hinge_dis`` or
+    ``disc_cost`` tells the family; a console layout whose codebase has one
+    default loss says which. Otherwise BCE is *assumed* (the reason says so),
+    and a verdict that rests on the discriminator's loss being near 0 says so
+    and loses confidence (:func:`classify`). ``--loss-family`` declares it.
     """
     for role in LOSS_ROLES:
         if not history.has(role.value):
@@ -42,7 +79,35 @@ def detect_loss_family(history: RunHistory) -> tuple[LossFamily, str]:
                 f"{role.value} is negative in {100 * negative:.0f}% of steps, "
                 "which a binary cross-entropy loss cannot be: this looks like a Wasserstein or hinge critic"
             )
-    return LossFamily.BCE, "losses are non-negative (assumed binary cross-entropy; declare --loss otherwise)"
+    named = _family_from_names(history)
+    if named is not None:
+        return named
+    return LossFamily.BCE, f"losses are non-negative and {NOTHING_TELLS} ({ASSUMED_BCE}; declare --loss-family otherwise)"
+
+
+#: The confidence of a verdict that rests on the discriminator's loss near 0 when the loss family is only assumed.
+FAMILY_UNKNOWN_CONFIDENCE = 0.5
+FAMILY_CAVEAT = ("the discriminator's loss is near 0, which means it won under binary cross-entropy or LSGAN but is "
+                 "normal under hinge and relativistic losses, and the log does not tell its loss family (declare it "
+                 "with --loss-family); ")
+
+
+def _rests_on_d_loss(findings: Sequence[Finding]) -> bool:
+    """Whether every finding's evidence is the discriminator's loss level (no accuracy or output probability)."""
+    def one(f: Finding) -> bool:
+        series = [e.series for e in f.evidence]
+        return any(s.startswith("d_loss") for s in series) and not any(
+            s.startswith(("d_acc", "d_real_prob", "d_fake_prob")) for s in series)
+    return bool(findings) and all(one(f) for f in findings)
+
+
+def _family_caveat(decided: tuple[Verdict, float, int | None, str], findings: Sequence[Finding], family: LossFamily,
+                   family_reason: str) -> tuple[Verdict, float, int | None, str]:
+    """A failure verdict resting on "D loss near 0" while BCE is only assumed: said so, and at most 0.5 confident."""
+    verdict, confidence, onset, reason = decided
+    if family is not LossFamily.BCE or NOTHING_TELLS not in family_reason or not _rests_on_d_loss(findings):
+        return decided
+    return verdict, min(confidence, FAMILY_UNKNOWN_CONFIDENCE), onset, FAMILY_CAVEAT + reason
 
 
 def _combine(weights: Sequence[float]) -> float:
@@ -121,7 +186,8 @@ def classify(
     if heuristics:
         scores = {v: _combine([f.weight for f in heuristics if f.supports is v]) for v in FAILURE_VERDICTS}
         verdict = max(scores, key=lambda v: (scores[v], v is Verdict.NON_CONVERGED))
-        return _decided([f for f in heuristics if f.supports is verdict], verdict, None, heuristics)
+        deciding = [f for f in heuristics if f.supports is verdict]
+        return _family_caveat(_decided(deciding, verdict, None, heuristics), deciding, family, family_reason)
 
     if family is not LossFamily.BCE:
         return Verdict.INCONCLUSIVE, 0.0, None, (

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from .errors import UsageError
 
-KEYS = {"select", "ignore", "fail-on", "columns", "loss", "rules", "settle-fraction", "d-loss-reduction", "scores"}
+KEYS = {"select", "ignore", "fail-on", "columns", "loss", "loss-family", "rules", "settle-fraction", "d-loss-reduction",
+        "scores"}
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,11 @@ def load_config(start: Path | None = None) -> ProjectConfig:
     sf = table.get("settle-fraction")
     if sf is not None and (isinstance(sf, bool) or not isinstance(sf, (int, float))):
         raise UsageError("'settle-fraction' must be a number", where=where)
-    for key in ("loss", "d-loss-reduction", "scores"):
+    for key in ("loss", "loss-family", "d-loss-reduction", "scores"):
         if key in table and not isinstance(table[key], str):
             raise UsageError(f"'{key}' must be a string", where=where)
+    if "loss" in table and "loss-family" in table and table["loss"] != table["loss-family"]:
+        raise UsageError("'loss' and 'loss-family' disagree", where=where, hint="Keep one of them ('loss-family')")
     base = path.parent
     return ProjectConfig(
         path=str(path),
@@ -93,7 +96,7 @@ def load_config(start: Path | None = None) -> ProjectConfig:
         ignore=strings("ignore"),
         fail_on=strings("fail-on") if "fail-on" in table else None,
         columns=dict(columns),
-        loss=table.get("loss"),
+        loss=table.get("loss-family", table.get("loss")),
         rules=tuple(str((base / r).resolve()) for r in strings("rules")),
         settle_fraction=float(sf) if sf is not None else None,
         d_loss_reduction=table.get("d-loss-reduction"),

@@ -289,7 +289,7 @@ def register(app: typer.Typer) -> None:
         exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when a run fails (errors still exit 2).")] = False,
         input_format: Annotated[str | None, typer.Option(help="Skip format detection: csv, console, jsonl, tensorboard.")] = None,
         d_loss_reduction: Annotated[ReductionOpt | None, typer.Option(help="How a combined D loss was reported: mean of the real/fake terms or their sum.", case_sensitive=False)] = None,
-        loss: Annotated[LossFamilyOpt | None, typer.Option(help="Declare the loss family (LSGAN and hinge cannot always be told from BCE).", case_sensitive=False)] = None,
+        loss: Annotated[LossFamilyOpt | None, typer.Option("--loss-family", "--loss", help="Declare the loss family (a hinge or relativistic loss makes a discriminator loss of 0 normal; LSGAN and hinge cannot always be told from BCE).", case_sensitive=False)] = None,
         settle_fraction: Annotated[float | None, typer.Option(help="Final share of the run the verdict judges.")] = None,
         samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots: samples.npz (step_<N> keys), a .npy, a folder of PNGs, or the tutorial's generated_plot_NNN.png grids.")] = None,
         real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy or PNG folder).")] = None,
