@@ -76,6 +76,8 @@ SIGNAL_KEYS = (
     "ndb", "ndb_ref", "mpd", "mpd_ratio", "mpd_ratio_ref",
     "dup_share", "dup_share_ref", "dup_threshold",
     "near", "near_ref", "reach", "reach_ref", "near_scale",
+    "coverage_se", "density_se", "precision_se", "recall_se",
+    "coverage_ref_se", "density_ref_se", "precision_ref_se", "recall_ref_se",
 )
 
 _BLOCK = 1024
@@ -197,9 +199,9 @@ def _share_in_balls(space: _Space, query: int, balls: int, r2_balls: np.ndarray)
 
 # ----------------------------------------------------------------------------- k-NN statistics
 
-def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False,
-         max_queries: int = DEFAULT_MAX_QUERIES, seed: int = 0) -> dict[str, float]:
-    """Precision, recall, density and coverage in one pass (shared k-NN radii).
+def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "auto",
+         seed: int = 0) -> dict[str, float]:
+    """Precision, recall, density and coverage in one pass (shared k-NN radii), with standard errors.
 
     Parameters
     ----------
@@ -208,26 +210,34 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False,
     k : int
         Neighbourhood size of the balls.
     exact : bool
-        Compute every distance in float64. Otherwise (the fast path) use
-        float32 and, when there are more than ``max_queries`` real samples,
-        estimate coverage and density from a seeded subsample of
-        ``max_queries`` real points (both are averages over real points, so
-        the estimate is unbiased; standard error about ``0.5 / sqrt(max_queries)``).
-        Precision and recall always use every sample.
+        Every pair of points (:func:`gandiag.signals.knn.prdc_exact`), whatever the size. Same as
+        ``method="exact"``.
+    method : {"auto", "exact", "approximate"}
+        ``auto`` compares every pair up to :data:`gandiag.signals.knn.AUTO_APPROXIMATE_ABOVE` samples per set
+        and above that uses :func:`gandiag.signals.knn.prdc_approximate` (its error is measured in
+        ``benchmarks/diversity_scale.py`` and docs/diversity.md).
     seed : int
-        Seed of the subsample.
+        Seed of the approximate path's projection and index.
 
     Returns
     -------
     dict
-        ``precision``, ``recall``, ``density``, ``coverage``.
+        ``precision``, ``recall``, ``density``, ``coverage`` and their standard errors ``*_se`` at this size.
     """
+    from . import knn
+
     r, f = _pair(real, fake)
-    cov, dens = _coverage_density(r, f, k, exact, max_queries, seed)
-    out = {"coverage": cov, "density": dens}
-    out["precision"] = precision(r, f, k, exact=exact)
-    out["recall"] = recall(r, f, k, exact=exact)
-    return out
+    if r.shape[0] <= k or f.shape[0] <= k:
+        raise ValueError(f"need more than k={k} samples in each set, got {r.shape[0]} real and {f.shape[0]} fake")
+    if exact:
+        method = "exact"
+    if method == "auto":
+        method = "approximate" if max(r.shape[0], f.shape[0]) > knn.AUTO_APPROXIMATE_ABOVE else "exact"
+    if method == "exact":
+        return knn.prdc_exact(r, f, k).as_dict()
+    if method == "approximate":
+        return knn.prdc_approximate(r, f, k, seed=seed).as_dict()
+    raise ValueError(f"method must be 'auto', 'exact' or 'approximate', got {method!r}")
 
 
 def _coverage_density(real, fake, k, exact, max_queries, seed) -> tuple[float, float]:
@@ -470,7 +480,10 @@ def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
         reached[sl] = d2.min(axis=1) <= limit
         np.minimum(near_other, d2.min(axis=0), out=near_other)
     nn2_other = space.kth_radius2(other, 1)
+    density_terms = counts * (nr / (k * no))
     return {
+        "coverage_se": _se(covered), "density_se": _se(density_terms),
+        "precision_se": _se(in_real_ball), "recall_se": _se(in_other_ball),
         "near": float(np.mean(near_other <= limit)),
         "reach": float(reached.mean()),
         "coverage": float(covered.mean()),
@@ -481,6 +494,12 @@ def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
         "mpd_ratio": _mean_pairwise(space, other) / mpd_real if mpd_real > 0 else float("nan"),
         "dup_share": float(np.mean(nn2_other <= dup2 + space.slack)),
     }
+
+
+def _se(values: np.ndarray) -> float:
+    """Standard error of a mean of per-point values (the statistic's sampling uncertainty at this size)."""
+    v = np.asarray(values, dtype=np.float64)
+    return float(np.std(v, ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
 
 
 def _split_reference(r: np.ndarray, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -630,7 +649,8 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
     space = _Space(reference.a, fs, dtype=_dtype(False, reference.a.shape[1]))
     snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a, reference.near2)
     out.update(snap)
-    out.update({f"{key}_ref": val for key, val in reference.ref.items()})
+    out.update({(f"{key[:-3]}_ref_se" if key.endswith("_se") else f"{key}_ref"): val
+                for key, val in reference.ref.items()})
     out.update(n_used=float(m), mpd=snap["mpd_ratio"] * reference.mpd_a, dup_threshold=math.sqrt(reference.dup2),
                near_scale=math.sqrt(reference.near2))
     return out
