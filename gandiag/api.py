@@ -192,8 +192,12 @@ def prepare(
                     tuple(sample_notes), settle_fraction)
 
 
-def evaluate(prepared: Prepared, rules: Mapping[str, Rule]) -> tuple[list[Finding], list[tuple[str, str]], int, bool]:
-    """Run ``rules`` on a prepared run: ``(findings, skipped (code, why), rules judged, samples judged)``."""
+def evaluate(prepared: Prepared, rules: Mapping[str, Rule],
+             omitted: dict[str, int] | None = None) -> tuple[list[Finding], list[tuple[str, str]], int, bool]:
+    """Run ``rules`` on a prepared run: ``(findings, skipped (code, why), rules judged, samples judged)``.
+
+    Recovered episodes counted but not described are added to ``omitted`` (per rule) when it is given.
+    """
     history, family, snaps = prepared.history, prepared.family, prepared.snaps
     axis, snap_axis = prepared.axis, prepared.snap_axis
     cache = SignalCache(history, snaps, interval=axis.interval)
@@ -211,7 +215,7 @@ def evaluate(prepared: Prepared, rules: Mapping[str, Rule]) -> tuple[list[Findin
             continue
         judged += 1
         samples_judged |= rule.on_samples
-        findings.extend(evaluate_rule(rule, cache, snap_axis if rule.on_samples else axis))
+        findings.extend(evaluate_rule(rule, cache, snap_axis if rule.on_samples else axis, omitted))
     return findings, skipped, judged, samples_judged
 
 
@@ -223,7 +227,8 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
     diagnosis carries the probability of each outcome.
     """
     history, family, family_reason = prepared.history, prepared.family, prepared.family_reason
-    findings, skipped, judged, samples_judged = evaluate(prepared, rules)
+    omitted: dict[str, int] = {}
+    findings, skipped, judged, samples_judged = evaluate(prepared, rules, omitted)
     verdict, confidence, onset, reason = classify(
         history, findings, family=family, family_reason=family_reason, judged_rules=judged,
         samples_judged=samples_judged,
@@ -274,4 +279,5 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
         n_steps=n,
         probabilities=probabilities,
         decision_path=path,
+        episodes_omitted=omitted,
     )

@@ -107,6 +107,8 @@ class Diagnosis:
     probabilities: Mapping[str, float] = field(default_factory=dict)
     #: which test of the outcome definition decided the verdict, e.g. "samples/test4", "losses/stable"
     decision_path: str | None = None
+    #: recovered episodes per rule counted but not described (beyond engine.evaluate.MAX_EPISODES_DESCRIBED)
+    episodes_omitted: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:

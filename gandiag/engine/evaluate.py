@@ -179,10 +179,20 @@ def rule_applies(rule: Rule, history: RunHistory, snapshots: SnapshotTable | Non
     return None
 
 
+#: Recovered episodes of one rule described in full: the first ones, then the longest and the last of the rest;
+#: the others are only counted (``omitted``), so the cost of a run with thousands of episodes stays bounded.
+MAX_EPISODES_DESCRIBED = 50
+
+
 def evaluate_rule(
-    rule: Rule, cache: SignalCache, axis: Axis
+    rule: Rule, cache: SignalCache, axis: Axis, omitted: dict[str, int] | None = None
 ) -> list[Finding]:
-    """Findings of one rule: its active episode (if any) and earlier recovered ones."""
+    """Findings of one rule: its active episode (if any) and earlier recovered ones.
+
+    Beyond :data:`MAX_EPISODES_DESCRIBED` recovered episodes, only the
+    longest and the last of the rest become findings; the number left out is
+    added to ``omitted[rule.code]`` when a dict is given.
+    """
     n = axis.n
     if n == 0:
         return []
@@ -234,12 +244,20 @@ def evaluate_rule(
         active = bool(last[1] >= s0 and (share >= p.settle_share or last[1] == n - 1))
         active_idx = eps.shape[0] - 1
     findings = []
+    described = _described(eps, active_idx if active else None,
+                           rule.severity is Severity.INFO or (active and p.settle_share == 0.0))
+    if omitted is not None and described is not None:
+        left_out = eps.shape[0] - (1 if active else 0) - len(described)
+        if left_out:
+            omitted[rule.code] = omitted.get(rule.code, 0) + left_out
     for i, (start, end) in enumerate(eps):
         is_active = active and (i == active_idx if p.settle_share > 0 else True)
         if active and p.settle_share == 0.0 and i > 0:
             break
         if not is_active and rule.severity is Severity.INFO:
             continue  # past healthy spells are not worth a finding
+        if not is_active and described is not None and i not in described:
+            continue
         if is_active and p.settle_share == 0.0:
             span = (int(start), n - 1)
             fraction = float(mask[start:].mean())
@@ -251,6 +269,21 @@ def evaluate_rule(
             fraction = float(mask[start : end + 1].mean())
         findings.append(_finding(rule, cache, per_cond, mask, span, axis, fraction, is_active))
     return findings
+
+
+def _described(eps: np.ndarray, active_idx: int | None, info: bool) -> set[int] | None:
+    """Indices of the recovered episodes worth a finding when there are too many (None: all of them)."""
+    if info:
+        return None
+    recovered = [i for i in range(eps.shape[0]) if i != active_idx]
+    if len(recovered) <= MAX_EPISODES_DESCRIBED:
+        return None
+    keep = set(recovered[:MAX_EPISODES_DESCRIBED])
+    rest = recovered[MAX_EPISODES_DESCRIBED:]
+    lengths = eps[rest, 1] - eps[rest, 0]
+    keep.add(rest[int(np.argmax(lengths))])  # the longest of the rest (the first of equals)
+    keep.add(rest[-1])
+    return keep
 
 
 def _finding(rule, cache, per_cond, mask, span, axis: Axis, fraction: float, is_active: bool) -> Finding:

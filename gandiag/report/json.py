@@ -43,9 +43,10 @@ def finding_dict(f: Finding) -> dict:
     }
 
 
-def _capped(findings: Sequence[Finding]) -> tuple[list[Finding], dict[str, int]]:
-    """Every active finding; recovered ones up to MAX_RECOVERED_PER_RULE per rule (the first ones), the rest counted."""
-    kept, seen, omitted = [], {}, {}
+def _capped(findings: Sequence[Finding], engine_omitted: Mapping[str, int]) -> tuple[list[Finding], dict[str, int]]:
+    """Every active finding; recovered ones up to MAX_RECOVERED_PER_RULE per rule (the first ones), the rest counted
+    (with those the engine counted without describing them)."""
+    kept, seen, omitted = [], {}, dict(engine_omitted)
     for f in findings:
         if f.status is Status.RECOVERED:
             seen[f.rule] = seen.get(f.rule, 0) + 1
@@ -58,7 +59,7 @@ def _capped(findings: Sequence[Finding]) -> tuple[list[Finding], dict[str, int]]
 
 def run_dict(d: Diagnosis, *, key: str | None = None, run_id: str | None = None,
              failure: str | None = None) -> dict:
-    findings, omitted = _capped(d.findings)
+    findings, omitted = _capped(d.findings, d.episodes_omitted)
     return {
         "source": d.source,
         "key": key if key is not None else d.source,

@@ -87,11 +87,13 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
                 lines.extend(textwrap.wrap("fix: " + f.fix, _WIDTH, initial_indent=" " * 35, subsequent_indent=" " * 40))
         for rule, rest in summarised.items():
             longest = max(rest, key=lambda f: f.end_step - f.onset_step)
+            counted = d.episodes_omitted.get(rule, 0)
+            where = (f"-v lists {len(rest)} of them, {counted} were only counted" if counted
+                     else "-v lists them; the JSON report keeps them")
             lines.extend(textwrap.wrap(
-                f"{len(rest)} more recovered episodes of {rule}: longest at steps {longest.onset_step}-"
-                f"{longest.end_step}, last at steps {rest[-1].onset_step}-{rest[-1].end_step} (-v lists them; the "
-                f"JSON report keeps them)", _WIDTH, initial_indent=f"  {rule:<6} {'':<8} {'recovered':<9} {'':>6}  ",
-                subsequent_indent=" " * 35))
+                f"{len(rest) + counted} more recovered episodes of {rule}: longest at steps {longest.onset_step}-"
+                f"{longest.end_step}, last at steps {rest[-1].onset_step}-{rest[-1].end_step} ({where})",
+                _WIDTH, initial_indent=f"  {rule:<6} {'':<8} {'recovered':<9} {'':>6}  ", subsequent_indent=" " * 35))
     if d.snapshots:
         lines.append("")
         lines.extend(_snapshot_table(d))

@@ -29,3 +29,30 @@ def test_recovered_episodes_of_one_rule_beyond_the_first_few_are_one_line():
     full = render_one(d, verbose=True)
     assert full.count("GD202  warning  recovered") == len(episodes)
     assert len(text.splitlines()) < 100 < len(full.splitlines())
+
+
+def test_beyond_the_described_episodes_the_engine_only_counts_them(monkeypatch):
+    """Cost bounded in the number of episodes: past MAX_EPISODES_DESCRIBED, only the longest and the last become
+    findings; the others are counted in the diagnosis, the JSON report and the text summary."""
+    import json
+
+    from gandiag.engine.evaluate import MAX_EPISODES_DESCRIBED
+    from gandiag.report.json import run_dict
+
+    h = synthetic_bursts_of_oscillation(n=60000, period=300)  # 100 bursts: more than the described episodes
+    d = gandiag.analyze(h)
+    described = [f for f in d.findings if f.rule == "GD202" and f.status is Status.RECOVERED]
+    counted = d.episodes_omitted.get("GD202", 0)
+    assert len(described) == MAX_EPISODES_DESCRIBED + 2 and counted > 0
+    total = len(described) + counted
+    assert total > 90  # every burst is an episode, described or counted
+    monkeypatch.setattr("gandiag.engine.evaluate.MAX_EPISODES_DESCRIBED", 10**9)
+    every = [f for f in gandiag.analyze(h).findings if f.rule == "GD202" and f.status is Status.RECOVERED]
+    assert len(every) == total
+    assert described[-1] == every[-1]  # the last episode is always described (where the run last swung)
+    longest = max(every[MAX_EPISODES_DESCRIBED:], key=lambda f: f.end_step - f.onset_step)
+    assert longest in described
+    assert f"{total - MAX_EPISODES_SHOWN} more recovered episodes of GD202" in render_one(d)
+    doc = json.loads(json.dumps(run_dict(d)))
+    kept = [f for f in doc["findings"] if f["rule"] == "GD202" and f["status"] == "recovered"]
+    assert len(kept) + doc["episodes_omitted"]["GD202"] == total
