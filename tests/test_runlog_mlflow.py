@@ -23,6 +23,7 @@ def store(tmp_path, monkeypatch):
         mlflow.end_run()
 
 
+@pytest.mark.slow
 def test_rows_are_mirrored_with_their_steps(store, tmp_path):
     mlflow.set_experiment("mirror")
     with mlflow.start_run() as run:

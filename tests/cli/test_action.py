@@ -79,6 +79,7 @@ def _run_action(tmp_path, inputs):
     return codes, summary.read_text(), output.read_text()
 
 
+@pytest.mark.slow  # runs the action's steps: three gandiag processes
 def test_action_steps_write_the_summary_sarif_and_annotations(tmp_path):
     codes, summary, output = _run_action(tmp_path, {
         "paths": "runs/digits-stable-s0\nruns/digits-convergence_failure-s0", "args": "--no-samples",
@@ -91,6 +92,7 @@ def test_action_steps_write_the_summary_sarif_and_annotations(tmp_path):
     assert '"version": "2.1.0"' in (tmp_path / "out.sarif").read_text()
 
 
+@pytest.mark.slow  # runs the action's steps: three gandiag processes
 def test_action_fail_on_decides_the_gate(tmp_path):
     codes, _, output = _run_action(tmp_path, {"paths": "runs", "args": "--no-samples", "fail-on": "mode_collapse"})
     assert codes["Annotate and gate"][0] == 0 and output.strip() == "exit-code=0"

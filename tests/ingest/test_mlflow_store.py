@@ -95,6 +95,7 @@ def _verdict(output: str):
     return run["verdict"], run["confidence"], run["onset_step"], run["n_steps"]
 
 
+@pytest.mark.slow
 def test_a_file_store_run_gets_the_verdict_of_its_csv(file_store):
     store, run_id, _ = file_store
     from_mlflow = runner.invoke(app, ["analyze", f"mlflow:runs/{run_id}", "--tracking-uri", str(store), "-f", "json"])
@@ -111,6 +112,7 @@ def test_a_file_store_run_gets_the_verdict_of_its_csv(file_store):
     assert [e["source"] for e in doc["errors"]] == [f"mlflow:runs/{file_store[2]}"]
 
 
+@pytest.mark.slow
 def test_a_run_with_no_gan_metric_is_one_line_naming_it(file_store):
     store, _, no_gan = file_store
     r = runner.invoke(app, ["analyze", f"mlflow:runs/{no_gan}", "--tracking-uri", str(store)])
@@ -119,6 +121,7 @@ def test_a_run_with_no_gan_metric_is_one_line_naming_it(file_store):
     assert "--column" in r.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec,message", [
     ("mlflow:runs/0123456789abcdef", "no such run"),
     ("mlflow:experiments/nothing-here", "no experiment named 'nothing-here'"),
@@ -154,6 +157,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+@pytest.mark.slow
 def test_an_unreachable_server_fails_fast_with_one_line():
     pytest.importorskip("mlflow")
     uri = f"http://127.0.0.1:{_free_port()}"
