@@ -14,16 +14,16 @@ from gandiag.findings import Severity, Status, Verdict
 from gandiag.history import RunHistory
 
 analyze = functools.partial(gandiag.analyze, scores=False)
-RNG = np.random.default_rng(0)
 
 
 def synthetic_stable(n=450):
+    rng = np.random.default_rng(0)  # this test's own data, whatever ran before
     return dict(
-        d_loss_real=0.6 + RNG.normal(0, 0.06, n),
-        d_loss_fake=0.6 + RNG.normal(0, 0.06, n),
-        g_loss=1.2 + RNG.normal(0, 0.15, n),
-        d_acc_real=np.clip(0.75 + RNG.normal(0, 0.08, n), 0, 1),
-        d_acc_fake=np.clip(0.75 + RNG.normal(0, 0.08, n), 0, 1),
+        d_loss_real=0.6 + rng.normal(0, 0.06, n),
+        d_loss_fake=0.6 + rng.normal(0, 0.06, n),
+        g_loss=1.2 + rng.normal(0, 0.15, n),
+        d_acc_real=np.clip(0.75 + rng.normal(0, 0.08, n), 0, 1),
+        d_acc_fake=np.clip(0.75 + rng.normal(0, 0.08, n), 0, 1),
     )
 
 
@@ -89,8 +89,9 @@ def test_nonfinite_losses_are_non_converged_whatever_else():
 
 
 def test_negative_losses_are_inconclusive_wgan():
+    rng = np.random.default_rng(0)  # this test's own data, whatever ran before
     n = 400
-    d = analyze(RunHistory.from_arrays(d_loss=-2 + RNG.normal(0, 0.3, n), g_loss=1 + RNG.normal(0, 0.3, n)))
+    d = analyze(RunHistory.from_arrays(d_loss=-2 + rng.normal(0, 0.3, n), g_loss=1 + rng.normal(0, 0.3, n)))
     assert d.verdict is Verdict.INCONCLUSIVE and d.loss_family == "wgan"
     assert "Wasserstein" in d.reason
     assert any(code == "GD101" for code, _ in d.skipped_rules)
@@ -120,17 +121,19 @@ def test_an_episode_that_reaches_the_last_row_is_active_not_recovered():
 
 
 def test_sum_reduction_halves_combined_d_loss():
+    rng = np.random.default_rng(0)  # this test's own data, whatever ran before
     n = 400
-    d_sum = 1.3 + RNG.normal(0, 0.05, n)  # PyTorch-style sum of two healthy terms
-    h = RunHistory.from_arrays(d_loss=d_sum, g_loss=1 + RNG.normal(0, 0.1, n), d_loss_reduction="sum")
+    d_sum = 1.3 + rng.normal(0, 0.05, n)  # PyTorch-style sum of two healthy terms
+    h = RunHistory.from_arrays(d_loss=d_sum, g_loss=1 + rng.normal(0, 0.1, n), d_loss_reduction="sum")
     assert np.nanmedian(h.get("d_loss_term")) == pytest.approx(0.65, abs=0.02)
     d = analyze(h)
     assert any(f.rule == "GD110" and f.status is Status.ACTIVE for f in d.findings)
 
 
 def test_missing_series_are_listed_as_skipped():
+    rng = np.random.default_rng(0)  # this test's own data, whatever ran before
     n = 200
-    d = analyze(RunHistory.from_arrays(g_loss=1 + RNG.normal(0, 0.1, n)))
+    d = analyze(RunHistory.from_arrays(g_loss=1 + rng.normal(0, 0.1, n)))
     skipped = dict(d.skipped_rules)
     assert "GD101" in skipped and "d_loss_term" in skipped["GD101"]
 
@@ -155,8 +158,9 @@ def test_settle_fraction_changes_what_is_judged():
 
 
 def test_tiny_negative_critic_values_are_wgan_not_a_vanishing_bce_loss():
+    rng = np.random.default_rng(0)  # this test's own data, whatever ran before
     # A weight-clipped critic's terms can stay within +-2e-4: near 0, but a BCE loss is never negative.
     n = 400
-    tiny = RNG.normal(0, 1e-4, n)
+    tiny = rng.normal(0, 1e-4, n)
     d = analyze(RunHistory.from_arrays(d_loss_real=tiny, d_loss_fake=-tiny, g_loss=np.abs(tiny)))
     assert d.loss_family == "wgan" and d.verdict is Verdict.INCONCLUSIVE

@@ -41,7 +41,6 @@ FAST = 100
 SLOW = 1000
 READERS = ("csv", "console", "jsonl", "tensorboard")
 _LITERAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
-COUNTS: dict[str, int] = {}
 
 _settings = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
                  derandomize=False)
@@ -91,7 +90,6 @@ def _literals(data: bytes) -> set[float]:
 
 def _run(data: bytes, fmt: str, suffix: str = ".log") -> RawTable | None:
     """Read ``data`` with reader ``fmt``; check the outcome's type; return the RawTable or None."""
-    COUNTS[fmt] = COUNTS.get(fmt, 0) + 1
     path = _TMP / f"input{suffix}"
     path.write_bytes(data)
     try:
@@ -218,7 +216,6 @@ def _untouched_console_rows_survive(base: str, lines: list[str], touched: set[in
         if ln in kept_lines and ln in lines and all(lines[j] != ln for j in touched) \
                 and not any(np.isnan(v) for v in rows[i]):
                 assert rows[i] in got, f"untouched line {ln!r} lost its values"
-                COUNTS["untouched rows checked"] = COUNTS.get("untouched rows checked", 0) + 1
 
 
 def read_raw_text(text: str) -> RawTable:
@@ -367,9 +364,3 @@ def test_slow_mutated_csv(case):
 @given(damaged_events())
 def test_slow_damaged_event_files(case):
     _tb_case(case)
-
-
-def test_zz_report_counts(capsys):
-    """Print how many inputs each reader saw in this session (pytest -s shows it)."""
-    with capsys.disabled():
-        print("\nfuzz inputs per reader:", dict(sorted(COUNTS.items())))

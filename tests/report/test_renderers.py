@@ -19,8 +19,9 @@ ERRORS = [("runs/broken/history.csv", "runs/broken/history.csv: empty file. Chec
 
 def check_snapshot(name: str, output: str) -> None:
     path = SNAPSHOTS / name
-    if os.environ.get("GANDIAG_UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if os.environ.get("GANDIAG_UPDATE_SNAPSHOTS") == "1":
         path.write_text(output, encoding="utf-8")
+    assert path.exists(), f"snapshot {name} is missing; GANDIAG_UPDATE_SNAPSHOTS=1 writes it"
     assert output == path.read_text(encoding="utf-8"), f"{name} changed; GANDIAG_UPDATE_SNAPSHOTS=1 to accept"
 
 
