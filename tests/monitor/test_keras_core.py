@@ -107,3 +107,48 @@ def test_bad_action_is_refused():
 def test_importing_gandiag_keras_does_not_load_tensorflow():
     code = "import sys, gandiag.keras; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sample_fn_snapshots_are_judged_live_and_stop_a_quiet_collapse(tmp_path):
+    """circle-g_lr_10x-s0 (corpus): healthy-looking losses, samples collapsed to one output. The callback asks
+    sample_fn for samples every 125 batches (the recorded snapshots), writes them to samples.npz and stops."""
+    import os
+
+    from fixture_runs import FIXTURE_RUNS
+
+    from gandiag.ingest import read_run
+    from gandiag.ingest.samples import read_reference, read_snapshots
+
+    src = os.path.join(os.path.dirname(FIXTURE_RUNS), "corpus", "runs", "circle-g_lr_10x-s0")
+    history = read_run(src)
+    snaps = read_snapshots(os.path.join(src, "samples.npz"))
+    real = read_reference(os.path.join(src, "real.npz"))
+    keys = ("d_loss_real", "d_loss_fake", "g_loss", "d_acc_real", "d_acc_fake")
+    rows = logs_of(history, keys)
+    asked = []
+
+    def sample_fn(model):
+        asked.append(cb.step)
+        return snaps[max(s for s in snaps if s <= cb.step)]
+
+    cb = _Diagnostics(tmp_path, planned_steps=len(rows), verbose=False, sample_fn=sample_fn, sample_every=125,
+                      real=real)
+    model = Model()
+    with pytest.warns(RuntimeWarning, match="mode_collapse confirmed"):
+        for batch, (_, logs) in enumerate(rows):
+            cb.batch_end(batch, logs, model)
+            if model.stop_training:
+                break
+    cb.close()
+    state = cb.triggered[0]
+    assert model.stop_training and state.decision_path == "samples/test3" and state.step <= 1000
+    assert asked == list(range(125, state.step + 1, 125))
+    written = read_snapshots(tmp_path / "samples.npz")
+    assert sorted(written) == asked
+    offline = gandiag.analyze(tmp_path, real=os.path.join(src, "real.npz"))
+    assert (offline.verdict, offline.n_steps) == (gandiag.Verdict.MODE_COLLAPSE, state.step)
+
+
+def test_sample_fn_must_be_callable():
+    with pytest.raises(gandiag.errors.UsageError, match="sample_fn must be callable"):
+        _Diagnostics(sample_fn="generator")
