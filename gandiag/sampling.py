@@ -202,7 +202,55 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
             # imshow scales each tile to its own darkest and lightest pixel: compare like with like
             real = _autoscaled(real)
     snaps = read_snapshots(inputs.samples, last_step=last_step, grid=inputs.grid, tile_shape=tile_shape)
+    _check_dimensions(snaps, real, inputs)
     measured = SnapshotStats(real, grid=inputs.grid is not None, seed=seed)
     for step in sorted(snaps):
         measured.add(step, snaps[step])
-    return measured.table(), measured.rows, notes + measured.notes()
+    return measured.table(), measured.rows, notes + measured.notes() + space_notes(snaps, real, measured.rows,
+                                                                                    grid=inputs.grid is not None)
+
+
+def _check_dimensions(snaps: dict, real: np.ndarray | None, inputs: SampleInputs) -> None:
+    """Samples and reference must be points of one space: the same number of values each."""
+    if real is None or not snaps:
+        return
+    shape = next(iter(snaps.values())).shape[1:]
+    if int(np.prod(shape)) != int(np.prod(real.shape[1:])):
+        from .errors import InputError
+
+        raise InputError(f"generated samples are {_shape_text(shape)} each but the reference's are "
+                         f"{_shape_text(real.shape[1:])}", where=f"{inputs.samples} vs {inputs.real}",
+                         hint="Give both from the same feature extractor (same layer), or images of one size")
+
+
+def _shape_text(shape: tuple[int, ...]) -> str:
+    if len(shape) == 1:
+        return f"{shape[0]:,} features"
+    return " x ".join(f"{v:,}" for v in shape) + " values"
+
+
+def describe_samples(shape: tuple[int, ...], *, grid: bool = False) -> str:
+    """``features (50,000 x 2,048)`` or ``images (1,000 x 28 x 28)``: what the distances were taken between."""
+    kind = "grid tiles" if grid else ("features" if len(shape) <= 2 else "images")
+    return f"{kind} ({' x '.join(f'{v:,}' for v in shape)})"
+
+
+def space_notes(snaps: dict, real: np.ndarray | None, rows: list[dict], *, grid: bool = False) -> list[str]:
+    """Which space the distances were taken in, at what size, and the last snapshot's statistics with their
+    standard errors (the uncertainty at the size they were computed)."""
+    if not snaps:
+        return []
+    last = next(reversed(snaps.values()))
+    given = describe_samples(last.shape, grid=grid)
+    space = "feature space" if last.ndim <= 2 else "pixel space (flattened)"
+    ref = f" against a reference of {describe_samples(real.shape)}" if real is not None else ""
+    line = f"samples: {given} in the last snapshot{ref}; Euclidean distances in {space}"
+    row = rows[-1] if rows else {}
+    m = row.get("n_used", float("nan"))
+    if np.isfinite(m) and row.get("insufficient") != 1.0:
+        line += f", every pair compared on {int(m):,} samples per set (seeded subsample)"
+    parts = [f"{key} {row[key]:.3f} +/- {row[key + '_se']:.3f}" for key in ("coverage", "density", "precision", "recall")
+             if np.isfinite(row.get(key, np.nan)) and np.isfinite(row.get(key + "_se", np.nan))]
+    if parts:
+        line += f"; at step {row['step']}: " + ", ".join(parts) + " (one standard error at that size)"
+    return [line]

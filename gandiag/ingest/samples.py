@@ -103,18 +103,25 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
     if not p.exists() and grid is not None and _is_glob(str(p)):
         files = _glob_pngs(str(p))
         return _check_shapes(_read_grid_files(files, grid, tile_shape, spacing), p)
+    step = END_OF_RUN if last_step is None else int(last_step)
+    named = split_named_array(p)
+    if named is not None:
+        check_input_path(named[0], what="sample file")
+        return {step: _named_array(named[0], named[1], "--samples")}
     if not p.exists():
         raise InputError("sample file not found", where=str(p), hint="Check the --samples path")
     check_input_path(p, what="sample file")
-    step = END_OF_RUN if last_step is None else int(last_step)
     if p.is_dir():
+        steps = _step_arrays(p)
+        if steps:
+            return _check_shapes(steps, p)
         pngs = _pngs(p)
         if grid is not None:
             return _check_shapes(_read_grid_files(grid_files(pngs)[0], grid, tile_shape, spacing), p)
         if any(_GRID_NAME.match(f.name) and f.name.startswith("generated_plot_") for f in pngs):
             raise InputError("folder holds the tutorial's grid images", where=str(p),
                              hint="Pass --grid 10x10 to cut them into samples")
-        return {step: _read_png_samples(pngs, p)}
+        return {step: _read_image_samples(pngs, p)}
     suffix = p.suffix.lower()
     if suffix == ".npz":
         return _check_shapes(_read_npz_snapshots(p), p)
@@ -126,21 +133,81 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
                              hint="Pass --grid ROWSxCOLS (the tutorial's is 10x10)")
         return _read_grid_files([p], grid, tile_shape, spacing)
     raise InputError(f"unknown sample file type '{p.suffix}'", where=str(p),
-                     hint="Give a .npz with step_<N> keys, a .npy, or a folder of PNG images")
+                     hint="Give a .npz with step_<N> keys, a .npy, FILE.npz:ARRAY, a folder of step_<N>.npy, "
+                          "or a folder of PNG/JPEG images")
 
 
 def read_reference(path: str | Path) -> np.ndarray:
     """Read real reference samples ``(n, ...)``: ``.npz`` (key ``real`` or its only array), ``.npy`` or a PNG folder."""
     p = Path(path)
+    named = split_named_array(p)
+    if named is not None:
+        check_input_path(named[0], what="reference file")
+        return _finite_reference(_named_array(named[0], named[1], "--real"), p)
     if not p.exists():
         raise InputError("reference file not found", where=str(p), hint="Check the --real path")
     check_input_path(p, what="reference file")
     return _finite_reference(_read_reference(p), p)
 
 
+def split_named_array(p: Path) -> tuple[Path, str] | None:
+    """``FILE.npz:ARRAY`` as ``(FILE.npz, ARRAY)``; None for any other path (or a file really named so)."""
+    text = str(p)
+    if p.exists() or ":" not in text:
+        return None
+    file, _, key = text.rpartition(":")
+    if not key or not file.lower().endswith(".npz"):
+        return None
+    return Path(file), key
+
+
+def _named_array(p: Path, key: str, option: str) -> np.ndarray:
+    """One named array of a ``.npz`` (for example precomputed features: ``feats.npz:pool3``)."""
+    if not p.is_file():
+        raise InputError("file not found", where=str(p), hint=f"Check the {option} path (FILE.npz:ARRAY)")
+    arrays = _load_npz(p)
+    if key not in arrays:
+        shown = ", ".join(sorted(arrays)[:8])
+        raise InputError(f"no array named '{key[:40]}' in the .npz (it holds: {shown})", where=str(p),
+                         hint=f"Name one of its arrays after the colon, e.g. {option} {p}:{sorted(arrays)[0]}")
+    return _as_sample_array(arrays[key], p, key=key)
+
+
+_STEP_FILE = re.compile(r"(?:.*?[_-])?(\d+)\.npy\Z", re.IGNORECASE)
+
+
+def _step_arrays(folder: Path) -> dict[int, np.ndarray]:
+    """A folder of per-snapshot feature files named by step (``step_1000.npy``, ``feats-1000.npy``), or {}."""
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() == ".npy" and f.is_file())
+    if not files:
+        return {}
+    out: dict[int, np.ndarray] = {}
+    used = 0
+    for f in files:
+        m = _STEP_FILE.match(f.name)
+        if not m:
+            raise InputError("a .npy file in a snapshot folder must be named by its step", where=str(f),
+                             hint="Name per-snapshot arrays step_<N>.npy (N = training step)")
+        if len(m.group(1)) > 19 or int(m.group(1)) > MAX_STEP:
+            raise InputError(f"file name gives a step beyond {MAX_STEP:,}", where=str(f),
+                             hint="Name per-snapshot arrays step_<N>.npy (N = training step)")
+        step = int(m.group(1))
+        if step in out:
+            raise InputError(f"two arrays for step {step}", where=str(f), hint="Keep one file per step")
+        with open(f, "rb") as fh:
+            shape, dtype = _array_header(fh, str(f))
+        used = _checked_size(shape, dtype, used, str(f))
+        out[step] = _as_sample_array(_load_npy(f), f)
+    return dict(sorted(out.items()))
+
+
 def _read_reference(p: Path) -> np.ndarray:
     if p.is_dir():
-        return _read_png_samples(_pngs(p), p)
+        steps = _step_arrays(p)
+        if steps:
+            raise InputError("the reference is a folder of per-step arrays", where=str(p),
+                             hint="Give the real reference as one .npy, FILE.npz:ARRAY or a folder of images")
+        return _read_image_samples(_pngs(p), p)
     suffix = p.suffix.lower()
     if suffix == ".npy":
         return _as_sample_array(_load_npy(p), p)
@@ -152,7 +219,7 @@ def _read_reference(p: Path) -> np.ndarray:
             key, arr = next(iter(arrays.items()))
             return _as_sample_array(arr, p, key=key)
         raise InputError(f"reference .npz has {len(arrays)} arrays and none is called 'real'",
-                         where=str(p), hint="Store the reference under the key 'real'")
+                         where=str(p), hint=f"Name the array: --real {p}:{sorted(arrays)[0]} (or store it as 'real')")
     raise InputError(f"unknown reference file type '{p.suffix}'", where=str(p),
                      hint="Give a .npz (key 'real'), a .npy or a folder of PNG images")
 
@@ -161,6 +228,11 @@ def _finite_reference(arr: np.ndarray, p: Path) -> np.ndarray:
     """A reference must hold real data: at least one sample whose values are all finite."""
     flat = arr.reshape(len(arr), -1)
     finite = np.isfinite(flat).all(axis=1) if flat.dtype.kind == "f" else np.ones(len(arr), dtype=bool)
+    if arr.ndim == 2 and not finite.all():  # features: a NaN is a broken embedding, not data
+        bad = int((~finite).sum())
+        raise InputError(f"the real reference holds NaN or inf in {bad} of {len(arr)} rows", where=str(p),
+                         hint="Recompute the reference features (a NaN there is a bug in the feature "
+                              "extraction), or drop those rows before saving")
     if not finite.any():
         raise InputError(f"the real reference holds no finite sample (all {len(arr)} hold NaN or inf)", where=str(p),
                          hint="Write real.npz from the training data (scaled to [-1, 1]), not from generated samples")
@@ -344,11 +416,15 @@ def _glob_pngs(pattern: str) -> list[Path]:
     return files
 
 
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+
+
 def _pngs(folder: Path) -> list[Path]:
-    files = sorted(f for f in folder.iterdir() if f.suffix.lower() == ".png" and f.is_file())
+    """The sample images of a folder (PNG or JPEG), sorted by name."""
+    files = sorted(f for f in folder.iterdir() if f.suffix.lower() in _IMAGE_SUFFIXES and f.is_file())
     if not files:
-        raise InputError("folder holds no PNG images", where=str(folder),
-                         hint="Give a folder of PNG samples, a .npz or a .npy")
+        raise InputError("folder holds no PNG images (nor JPEG)", where=str(folder),
+                         hint="Give a folder of PNG/JPEG samples, a .npz, a .npy or a folder of step_<N>.npy")
     return files
 
 
@@ -369,24 +445,81 @@ def _read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, 
     return dict(sorted(out.items()))
 
 
-def _read_png_samples(files: list[Path], folder: Path) -> np.ndarray:
-    """Per-sample images scaled from [0, 255] to [-1, 1] (not inverted: bright is high)."""
-    arrays, shape = [], None
-    budget = current_limits().max_sample_bytes
-    for f in files:
-        a = _to_unit(_open_image(f)) * 2 - 1
-        budget -= 4 * a.size
-        if budget < 0:
-            limits = current_limits()
-            raise LimitError(f"the images hold more than {limits.max_sample_bytes:,} bytes of samples",
-                             where=str(folder), hint=limits.raise_hint("max_sample_bytes"))
-        if shape is None:
-            shape = a.shape
-        elif a.shape != shape:
-            raise InputError(f"image is {a.shape[1]}x{a.shape[0]} but the first was {shape[1]}x{shape[0]}",
-                             where=str(f), hint="All samples in one folder must have the same size")
-        arrays.append(a.astype(np.float32))
-    return np.stack(arrays)
+def _open_sample(p: Path) -> np.ndarray:
+    """One sample image in [-1, 1]: ``(h, w)`` for grey, ``(h, w, 3)`` for colour (transparency on white)."""
+    from PIL import Image, UnidentifiedImageError
+
+    check_input_path(p, what="image")
+    try:
+        with Image.open(p) as im:
+            im.load()
+            if im.mode in ("L", "I", "I;16", "F", "1") or (im.mode in ("LA", "P") and _is_grey_palette(im)):
+                return _to_unit(im.convert("L") if im.mode in ("1", "LA", "P") else im) * 2 - 1
+            if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
+                rgba = im.convert("RGBA")
+                im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+            return np.asarray(im.convert("RGB"), dtype=np.float32) / np.float32(127.5) - 1
+    except Image.DecompressionBombError:
+        raise LimitError("image is larger than Pillow's decompression-bomb limit", where=str(p),
+                         hint="Give sample images of a normal size (raise PIL.Image.MAX_IMAGE_PIXELS in Python if genuine)") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise InputError(f"cannot read image ({str(exc)[:80]})", where=str(p),
+                         hint="Give PNG or JPEG files") from None
+
+
+def _is_grey_palette(im) -> bool:
+    if im.mode == "LA":
+        return True
+    palette = im.getpalette() or []
+    rgb = np.asarray(palette[: 3 * (len(palette) // 3)]).reshape(-1, 3)
+    return bool(rgb.size) and bool((rgb == rgb[:, :1]).all())
+
+
+def _read_image_samples(files: list[Path], folder: Path, *, progress=None) -> np.ndarray:
+    """Per-sample images in [-1, 1] (not inverted: bright is high), read one at a time into one array.
+
+    The array is allocated once from the first image's size (at most ``max_sample_bytes``), so a folder of
+    50,000 images takes the memory of its samples and no more; an image of another size or colour is an
+    error naming it. ``progress(done, total)`` is called every few hundred images.
+    """
+    limits = current_limits()
+    first = _open_sample(files[0])
+    need = 4 * first.size * len(files)
+    if need > limits.max_sample_bytes:
+        raise LimitError(f"the {len(files):,} images hold {need:,} bytes of samples, more than "
+                         f"{limits.max_sample_bytes:,}", where=str(folder), hint=limits.raise_hint("max_sample_bytes"))
+    out = np.empty((len(files), *first.shape), dtype=np.float32)
+    out[0] = first
+    if progress is None:
+        progress = _stderr_progress("reading images") if len(files) >= 2000 else None
+    for i, f in enumerate(files[1:], start=1):
+        a = _open_sample(f)
+        if a.shape != first.shape:
+            raise InputError(f"image is {_describe(a.shape)} but {files[0].name} is {_describe(first.shape)}",
+                             where=str(f), hint="All samples in one folder must have the same size and colour "
+                                                "mode: resize or convert them to one format first")
+        out[i] = a
+        if progress is not None and (i % 500 == 0 or i == len(files) - 1):
+            progress(i + 1, len(files))
+    return out
+
+
+def _describe(shape: tuple[int, ...]) -> str:
+    return f"{shape[1]}x{shape[0]}" + (" colour" if len(shape) == 3 else " grey")
+
+
+def _stderr_progress(what: str):
+    """A one-line progress counter on a terminal's stderr (nothing when stderr is not a terminal)."""
+    import sys
+
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        sys.stderr.write(f"\r{what} {done:,}/{total:,}" + ("\n" if done == total else ""))
+        sys.stderr.flush()
+
+    return show
 
 
 def _array_header(fh, where: str) -> tuple[tuple[int, ...], np.dtype]:
