@@ -42,7 +42,7 @@ GRID = {
     "min_fraction": (0.2, 0.3, 0.5),
     "snapshot_patience": (2, 3, 4, 6),
     "min_probability": (0.7, 0.9),
-    "sample_tests": ((3,), (2, 3), (2, 3, 5), (2, 3, 4, 5)),
+    "sample_tests": ((3,), (3, 5), (3, 4, 5)),
 }
 
 

@@ -244,8 +244,7 @@ class Monitor:
     snapshot_patience : int
         A failure the samples decided must have held at this many consecutive snapshots (default 2).
     sample_tests : iterable of int
-        The outcome tests that may stop the run when the samples decide (default 2 and 3: the discriminator
-        won, one output; see :class:`gandiag.live.stop.StopGate`).
+        The sample tests that may stop the run (default 3, one output; see :class:`gandiag.live.stop.StopGate`).
     min_probability : float
         Confirm only when runs of the calibration corpus decided the same way failed at least this often
         (``1 - P(stable)`` of the verdict's decision path, default 0.7). A loss heuristic on its own is
@@ -323,7 +322,7 @@ class Monitor:
         self._active: dict[str, int] = {}  # code -> onset step of its active episode
         self._state = MonitorState(0, 0, Verdict.INCONCLUSIVE, 0.0, None, "no step logged yet", (), (), False)
         self._quiet = self._state
-        self._real = real
+        self.real = real  # the reference of the sample statistics; may be set until the first snapshot
         self._snapshots = None  # sampling.SnapshotStats, from the first snapshot
         self._sample_memo: tuple | None = None  # (snapshots used, settle) -> sample findings
 
@@ -379,7 +378,7 @@ class Monitor:
         from .sampling import SnapshotStats
 
         if self._snapshots is None:
-            self._snapshots = SnapshotStats(self._real)
+            self._snapshots = SnapshotStats(self.real)
         self._snapshots.add(step, samples)
         if self._steps.n == 0:
             return self._state

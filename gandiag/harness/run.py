@@ -119,6 +119,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
             (out_dir / stale).unlink(missing_ok=True)
         logger = RunLogger(out_dir, columns=columns)
         logger.write_npz("real.npz", real=data.reference(1000, config.seed).astype(np.float16))
+    if monitor is not None and monitor.real is None:  # snapshots are judged live against what real.npz holds
+        monitor.real = data.reference(1000, config.seed).astype(np.float16).astype(np.float32)
 
     meta = _meta(config, data, latent_dim, batchnorm, tf, keras)
     logger.write_json("meta.json", {**meta, "status": "running", "steps_done": start,
@@ -140,15 +142,21 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
             if monitor is not None:  # the monitor sees every step, logged or not
                 state = monitor.update(step, **metrics)
                 early = state if state.confirmed else None
+            samples = None
+            if step % snap_every == 0 or step == config.steps or early is not None:
+                z = np.random.default_rng([config.seed, step, 99]).standard_normal(
+                    (data.snapshot_size, latent_dim)).astype(np.float32)
+                samples = np.asarray(step_fn.generate(z))
+                if monitor is not None and early is None:  # judged as samples.npz will hold it (float16)
+                    state = monitor.snapshot(step, samples.astype(np.float16).astype(np.float32))
+                    early = state if state.confirmed else None
             last = step == config.steps or early is not None
             if step % log_every == 0 or last:
                 logger.log(step, **row)
             if progress is not None:
                 progress(step, config.steps, row)
-            if step % snap_every == 0 or last:
-                z = np.random.default_rng([config.seed, step, 99]).standard_normal(
-                    (data.snapshot_size, latent_dim)).astype(np.float32)
-                logger.snapshot(step, np.asarray(step_fn.generate(z)))
+            if samples is not None:
+                logger.snapshot(step, samples)
             if checkpoints and (step % ckpt_every == 0 or last):
                 _save_checkpoint(ckpt_path, step, step_fn, rng, config)
             if early is not None:
@@ -171,7 +179,8 @@ def _early_stop_record(state: Any, monitor: Any) -> dict[str, Any]:
             "onset_step": state.onset_step, "reason": state.reason, "active_rules": list(state.active),
             "policy": {"stop_on": sorted(v.value for v in monitor.stop_on), "min_steps": monitor.min_steps,
                        "min_fraction": monitor.min_fraction, "patience": monitor.patience,
-                       "every": monitor.every}}
+                       "min_probability": monitor.min_probability, "snapshot_patience": monitor.snapshot_patience,
+                       "every": monitor.every}, "decision_path": state.decision_path}
 
 
 def _replay(monitor: Any, out_dir: Path) -> None:

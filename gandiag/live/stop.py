@@ -24,10 +24,11 @@ DEFAULT_MIN_PROBABILITY = 0.7
 DEFAULT_STOP_ON = (Verdict.NON_CONVERGED, Verdict.MODE_COLLAPSE)
 #: A failure decided by the samples must hold at this many consecutive snapshots.
 DEFAULT_SNAPSHOT_PATIENCE = 2
-#: The outcome tests that may stop a run when the samples decide (docs/outcomes.md): 2, the discriminator
-#: won, and 3, one output. Not 4 (does not resemble the data: every run starts there) nor 5 (part of the
-#: data: early coverage often fills in); they still decide the verdict, and finish() reports them.
-DEFAULT_SAMPLE_TESTS = (2, 3)
+#: The sample tests (docs/outcomes.md) that may stop a run: 3, one output. Not 4 (does not resemble the data:
+#: every run starts there) nor 5 (part of the data: early coverage often fills in); they still decide the
+#: verdict, and finish() reports them. Tests 1 and 2 (non-finite losses, the discriminator won) are read from
+#: the losses; when samples are judged, test 2 must also hold over ``snapshot_patience`` snapshots.
+DEFAULT_SAMPLE_TESTS = (3,)
 
 
 class StopGate:
@@ -42,9 +43,9 @@ class StopGate:
     * the run has reached ``min_steps`` and ``min_fraction`` of ``planned_steps``;
     * the failure verdict has held for ``patience`` rows;
     * corpus runs decided the same way failed at least ``min_probability`` of the time;
-    * when the samples decided it, it has held at the last ``snapshot_patience`` snapshots
-      (early snapshots of every run look unlike the data: one snapshot is not a trend), and the
-      deciding test is one of ``sample_tests``.
+    * when samples are judged and the verdict is not a divergence (test 1), it has held at the last
+      ``snapshot_patience`` snapshots (early snapshots of every run look unlike the data: one snapshot is
+      not a trend), and a deciding sample test (3-5) is one of ``sample_tests``.
 
     The defaults were chosen by replaying the 436 corpus runs (``benchmarks/monitor_replay.py --fit``):
     no stable run stopped, leave-one-family-out as in-sample.
@@ -83,9 +84,10 @@ class StopGate:
         gate = max(self.min_steps, math.ceil(self.min_fraction * self.planned_steps) if self.planned_steps else 0)
         ok = step >= gate and rows - self._failing_since >= self.patience
         ok = ok and (p_failed is None or p_failed >= self.min_probability)
-        if decision_path.startswith("samples/test"):
-            test = int(decision_path.rsplit("test", 1)[1])
-            ok = ok and self._snap_streak >= self.snapshot_patience and test in self.sample_tests
+        test = int(decision_path.rsplit("test", 1)[1]) if "/test" in decision_path else None
+        if decision_path.startswith("samples/") and test is not None and test >= 2:
+            # samples are judged: the failure must hold over snapshots, and a sample test must be one that stops
+            ok = ok and self._snap_streak >= self.snapshot_patience and (test == 2 or test in self.sample_tests)
         if ok and self.stopped_at is None:
             self.stopped_at = step
         return ok

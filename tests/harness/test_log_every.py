@@ -76,15 +76,23 @@ def test_truncation_keeps_rows_up_to_the_checkpoint(tmp_path, full):
 
 def test_monitor_sees_every_step(tmp_path):
     class Recorder:
+        real = None
+
         def __init__(self):
-            self.steps = []
+            self.steps, self.snapshots = [], []
 
         def update(self, step, **metrics):
             self.steps.append(step)
+            return SimpleNamespace(confirmed=False)
+
+        def snapshot(self, step, samples):
+            self.snapshots.append(step)
             return SimpleNamespace(confirmed=False)
 
     mon = Recorder()
     train(make_config("stable", "ring8", steps=7, seed=0, hidden=16, log_every=3), out=tmp_path,
           plots=False, checkpoints=False, monitor=mon)
     assert mon.steps == list(range(1, 8))
+    assert mon.snapshots == sorted(int(k.split("_")[1]) for k in np.load(tmp_path / "samples.npz").files)
+    assert mon.real is not None and mon.real.shape[1:] == (2,)  # judged against what real.npz holds
     assert _history(tmp_path / "history.csv")[1][:, 0].tolist() == [3, 6, 7]
