@@ -62,11 +62,14 @@ class _Diagnostics:
         option) so the samples are compared with it.
     sample_every : int
         Batches between two snapshots (default 500 when ``sample_fn`` is given).
+    mlflow : bool
+        Also send each batch's metrics, with its step, to the active MLflow
+        run (:mod:`gandiag.mlflow_mirror`; call ``mlflow.start_run()`` first).
     """
 
     def __init__(self, out_dir: Any = None, *, monitor: Monitor | None = None, action: str | Hook = "stop",
                  running_mean: bool = False, verbose: bool = True, sample_fn: Callable[[Any], Any] | None = None,
-                 sample_every: int | None = None, **monitor_options: Any):
+                 sample_every: int | None = None, mlflow: bool = False, **monitor_options: Any):
         if not callable(action) and action not in ACTIONS:
             raise UsageError(f"unknown action {action!r}", hint="Pass action='stop', 'warn' or a callable hook(state, model)")
         if monitor is not None and monitor_options:
@@ -82,10 +85,15 @@ class _Diagnostics:
         self.running_mean = running_mean
         self.verbose = verbose
         self.logger = None
+        self._mirror = None  # the MLflow mirror when there is no RunLogger to hold it
         if out_dir is not None:
             from .runlog import RunLogger
 
-            self.logger = RunLogger(out_dir)
+            self.logger = RunLogger(out_dir, mlflow=mlflow)
+        elif mlflow:
+            from .mlflow_mirror import MlflowMirror
+
+            self._mirror = MlflowMirror()
         self.step = 0
         self.state: MonitorState = self.monitor.state
         self.triggered: list[MonitorState] = []
@@ -101,6 +109,8 @@ class _Diagnostics:
         self.step += 1
         if self.logger is not None:
             self.logger.log(self.step, **self._loggable(metrics))
+        elif self._mirror is not None:
+            self._mirror.log(self.step, metrics)
         state = self.monitor.update(self.step, **metrics)
         if self.sample_fn is not None and self.step % self.sample_every == 0:
             state = self._snapshot(self.sample_fn(model))

@@ -66,3 +66,18 @@ def test_a_failing_store_warns_once_and_the_csv_keeps_every_row(store, tmp_path,
         log.close()
     assert len([w for w in caught if "could not mirror" in str(w.message)]) == 1
     assert (tmp_path / "run" / "history.csv").read_text().splitlines()[1:] == ["1,0.6,0.9", "2,0.6,0.9", "3,0.6,0.9"]
+
+
+@pytest.mark.parametrize("with_folder", [True, False])
+def test_keras_callback_logic_mirrors_batches_to_the_active_run(store, tmp_path, with_folder):
+    from gandiag.keras import _Diagnostics
+
+    mlflow.set_experiment("keras-mirror")
+    with mlflow.start_run() as run:
+        cb = _Diagnostics(tmp_path / "run" if with_folder else None, mlflow=True, action="warn", verbose=False)
+        for batch in range(5):
+            cb.batch_end(batch, {"d_loss": 0.6 + batch / 100, "g_loss": 0.9}, None)
+        cb.close()
+    history = mlflow.MlflowClient(store).get_metric_history(run.info.run_id, "d_loss")
+    assert [(m.step, round(m.value, 3)) for m in history] == [(s, round(0.6 + (s - 1) / 100, 3)) for s in range(1, 6)]
+    assert (tmp_path / "run" / "history.csv").exists() is with_folder
