@@ -56,7 +56,7 @@ from .engine.evaluate import (
     step_interval,
 )
 from .engine.loader import load_rules, select_rules
-from .engine.model import Condition, Family, Rule, Signal
+from .engine.model import Condition, Family, Rule
 from .errors import UsageError
 from .findings import Diagnosis, Finding, Severity, Status, Verdict
 from .history import (
@@ -81,6 +81,7 @@ from .live.stop import (
 )
 from .live.validate import checked_row
 from .roles import ACC_ROLES, INDEX_ROLES, LOSS_ROLES, Role, resolve_role
+from .signals.registry import lookback
 
 #: Rows between two evaluations of the rules (the cost of one evaluation is spread over them).
 DEFAULT_EVERY = 32
@@ -150,7 +151,7 @@ class _LiveRule:
         self.valid = Column(np.int64, fill=0)  # cumulative count of valid rows
         self.hits.append(0)
         self.valid.append(0)
-        self.lookback = max(_lookback(c.signal, scaled_params(dict(c.params), interval)) for c in rule.when)
+        self.lookback = max(lookback(c.signal.value, scaled_params(dict(c.params), interval)) for c in rule.when)
 
     def extend(self, masks: _ConditionMasks, first_row: int, k: int) -> None:
         """Evaluate the conditions on the ``k`` new rows (rows ``first_row``...)."""
@@ -203,18 +204,6 @@ class _ConditionMasks:
                 cvalid |= ~np.isnan(vals)
             hit = self._memo[key] = (cmask, cvalid)
         return hit
-
-
-def _lookback(signal: Signal, params: Mapping[str, object]) -> int:
-    """Rows of history a causal signal needs before a row to equal the offline value."""
-    w = int(params.get("window", 1) or 1)
-    if signal is Signal.TREND:
-        return int(params.get("smooth", 5) or 5) + w + 2
-    if signal is Signal.OSCILLATION:
-        return int(params.get("long_window", 0) or 4 * w) + w + 2
-    if signal is Signal.SIGN_CHANGE_RATE:
-        return w + 3
-    return w + 1
 
 
 class Monitor:

@@ -10,7 +10,8 @@ import numpy as np
 
 from ..findings import Evidence, Finding, Severity, Status
 from ..history import RunHistory
-from ..signals import oscillation, persistence, rolling, trend
+from ..signals import oscillation, persistence
+from ..signals.registry import SIGNALS
 from .model import Condition, Op, Rule, Signal
 
 
@@ -122,28 +123,9 @@ class SignalCache:
         if cond.signal is Signal.NONFINITE:
             return self.history.nonfinite_mask(series).astype(float)
         v = self.history.get(series)
-        s = cond.signal
-        if s is Signal.VALUE:
+        if cond.signal is Signal.VALUE:
             return v
-        if s is Signal.ROLLING_MEAN:
-            return rolling.rolling_mean(v, window=p["window"])
-        if s is Signal.ROLLING_MEDIAN:
-            return rolling.rolling_median(v, window=p["window"])
-        if s is Signal.ROLLING_STD:
-            return rolling.rolling_std(v, window=p["window"])
-        if s is Signal.ROLLING_CV:
-            return rolling.rolling_cv(v, window=p["window"])
-        if s is Signal.SATURATION:
-            return rolling.saturation(v, window=p["window"], level=p["level"])
-        if s is Signal.NEAR_ZERO:
-            return rolling.near_zero(v, window=p["window"], level=p["level"])
-        if s is Signal.TREND:
-            return trend.relative_trend(v, window=p["window"], smooth=p["smooth"])
-        if s is Signal.OSCILLATION:
-            return oscillation.relative_amplitude(v, window=p["window"], long_window=p["long_window"] or None)
-        if s is Signal.SIGN_CHANGE_RATE:
-            return oscillation.sign_change_rate(v, window=p["window"])
-        raise AssertionError(f"unhandled signal {s}")  # the loader admits only known signals
+        return SIGNALS[cond.signal.value].compute(v, p)  # the loader admits only known signals
 
 
 def compare(values: np.ndarray, op: Op, threshold) -> np.ndarray:
