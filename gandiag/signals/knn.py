@@ -3,8 +3,9 @@
 Two ways to the same four statistics (definitions in :mod:`gandiag.signals.diversity` and docs/diversity.md):
 
 * :func:`prdc_exact` compares every pair. Three matrix products (real-real for the real balls, fake-fake for the
-  fake balls, real-fake for everything else) in row blocks, float32 above 32 dimensions (float64 below), so the
-  memory is a block, never ``n x n``. This is the reference of every benchmark.
+  fake balls, real-fake for everything else) in row blocks, so the memory is a block, never ``n x n``. float32
+  input above 32 dimensions is computed in float32 (as every GPU and BLAS-based implementation does: features are
+  float32), anything else in float64. This is the reference of every benchmark.
 * :func:`prdc_approximate` finds each point's neighbours with an approximate nearest-neighbour index built on a
   PCA projection of the data, then measures every candidate's distance again in the full space. Only the
   candidates' distances are exact: a neighbour the index misses is what the error is made of, and
@@ -100,6 +101,12 @@ class _Frame:
         self.slack = 128 * float(np.finfo(dtype).eps) * biggest
 
 
+def _working_dtype(real: np.ndarray, fake: np.ndarray):
+    """float32 for float32 input above 32 dimensions; float64 for anything else (few dimensions, float64 input)."""
+    wide = real.dtype == np.float64 or fake.dtype == np.float64
+    return np.float64 if real.shape[1] < _FLOAT32_MIN_DIM or wide else np.float32
+
+
 def _rows(n_cols: int) -> int:
     return max(16, min(4096, _BLOCK_ELEMENTS // max(n_cols, 1)))
 
@@ -124,7 +131,7 @@ def _kth_radius2(x: np.ndarray, norms: np.ndarray, k: int) -> np.ndarray:
 def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5) -> PRDC:
     """Precision, recall, density and coverage from every pair of points (see the module notes)."""
     dims = real.shape[1]
-    dtype = np.float64 if dims < _FLOAT32_MIN_DIM else np.float32
+    dtype = _working_dtype(real, fake)
     fr = _Frame(real, fake, dtype)
     r2_real = _kth_radius2(fr.real, fr.nr, k)
     r2_fake = _kth_radius2(fr.fake, fr.nf, k)
@@ -259,7 +266,7 @@ class _Index:
 
 def _candidate_d2(x: np.ndarray, xn: np.ndarray, y: np.ndarray, yn: np.ndarray, idx: np.ndarray) -> np.ndarray:
     """Full-space squared distances from each row of ``x`` to its candidates ``y[idx[i]]`` (missing: inf)."""
-    out = np.empty(idx.shape, dtype=np.float32)
+    out = np.empty(idx.shape, dtype=x.dtype)
     step = max(1, _BLOCK_ELEMENTS // (idx.shape[1] * x.shape[1]))
     for start in range(0, x.shape[0], step):
         sl = slice(start, min(start + step, x.shape[0]))
@@ -274,7 +281,7 @@ def _candidate_d2(x: np.ndarray, xn: np.ndarray, y: np.ndarray, yn: np.ndarray, 
 
 
 def _balls(x: np.ndarray, xn: np.ndarray, r2: np.ndarray, y: np.ndarray, yn: np.ndarray, index: _Index,
-           queries: np.ndarray, candidates: int, slack: np.float32) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           queries: np.ndarray, candidates: int, slack: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What lies in the ball of each point of ``x`` (squared radius ``r2``) among the points of ``y``.
 
     Returns the squared distance to the nearest point of ``y``, how many points of ``y`` each ball holds, and
@@ -282,7 +289,7 @@ def _balls(x: np.ndarray, xn: np.ndarray, r2: np.ndarray, y: np.ndarray, yn: np.
     it is among the ball centre's nearest neighbours: where every candidate was inside, the search goes four
     times further (and past 1,024 candidates, over every point).
     """
-    nearest = np.empty(x.shape[0], dtype=np.float32)
+    nearest = np.empty(x.shape[0], dtype=x.dtype)
     counts = np.zeros(x.shape[0], dtype=np.int64)
     held = np.zeros(y.shape[0], dtype=bool)
     todo = np.arange(x.shape[0])
@@ -292,7 +299,7 @@ def _balls(x: np.ndarray, xn: np.ndarray, r2: np.ndarray, y: np.ndarray, yn: np.
             step = _rows(y.shape[0])
             for start in range(0, todo.size, step):
                 rows = todo[start:start + step]
-                h = x[rows] @ (np.float32(-2) * y.T)
+                h = x[rows] @ (x.dtype.type(-2) * y.T)
                 h += xn[rows, None]
                 h += yn[None, :]
                 inside = h <= (r2[rows] + slack)[:, None]
@@ -327,10 +334,10 @@ def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: in
     ``rerank``: measure the candidates' distances in the full space (otherwise in the projection).
     """
     d = real.shape[1]
-    fr = _Frame(real, fake, np.float32)
+    fr = _Frame(real, fake, _working_dtype(real, fake))
     pr, pf = project(fr.real, fr.fake, dims, how=projection, seed=seed)
     if rerank:
-        xr, xf, nr, nf, slack = fr.real, fr.fake, fr.nr, fr.nf, np.float32(fr.slack)
+        xr, xf, nr, nf, slack = fr.real, fr.fake, fr.nr, fr.nf, fr.real.dtype.type(fr.slack)
     else:
         xr, xf = pr, pf
         nr, nf = np.einsum("ij,ij->i", pr, pr), np.einsum("ij,ij->i", pf, pf)

@@ -1,0 +1,134 @@
+"""The scalable precision/recall/density/coverage (gandiag.signals.knn) against a naive float64 computation."""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from gandiag.signals import knn
+from gandiag.signals.diversity import prdc
+
+KEYS = ("coverage", "density", "precision", "recall")
+
+
+def naive(real, fake, k=5):
+    """Every pairwise distance in float64 with scipy, straight from the definitions."""
+    from scipy.spatial.distance import cdist
+
+    real, fake = np.asarray(real, np.float64), np.asarray(fake, np.float64)
+    rr, ff, rf = cdist(real, real), cdist(fake, fake), cdist(real, fake)
+    r_real = np.sort(rr, axis=1)[:, k]  # column 0 is the point itself
+    r_fake = np.sort(ff, axis=1)[:, k]
+    inside = rf <= r_real[:, None]
+    return {"coverage": inside.any(axis=1).mean(), "density": inside.sum() / (k * len(fake)),
+            "precision": inside.any(axis=0).mean(), "recall": (rf <= r_fake[None, :]).any(axis=1).mean()}
+
+
+def clusters(n, d, modes, seed, rank=None):
+    rng = np.random.default_rng(seed)
+    centres = np.random.default_rng(99).normal(0, 4, (8, d))
+    x = centres[rng.integers(0, modes, n)]
+    if rank is None:
+        return (x + rng.normal(size=(n, d))).astype(np.float32)
+    basis = np.random.default_rng(98).normal(size=(rank, d))
+    return (x + rng.normal(size=(n, rank)) @ basis).astype(np.float32)
+
+
+@pytest.mark.parametrize("d", [8, 64])
+def test_exact_matches_the_definitions(d):
+    real, fake = clusters(400, d, 8, 0).astype(np.float64), clusters(300, d, 5, 1).astype(np.float64)
+    got, want = knn.prdc_exact(real, fake).as_dict(), naive(real, fake)
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
+    assert 0.3 < got["coverage"] < 0.9 and got["recall"] < 0.9  # a partial collapse, not a trivial case
+
+
+def test_float32_features_differ_from_float64_only_at_the_tie_tolerance():
+    real, fake = clusters(400, 64, 8, 0), clusters(300, 64, 5, 1)
+    got, want = knn.prdc_exact(real, fake).as_dict(), naive(real, fake)
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=0.005), key
+
+
+def test_standard_errors_are_those_of_a_mean_of_per_point_values():
+    real, fake = clusters(400, 8, 8, 0), clusters(300, 8, 5, 1)
+    s = knn.prdc_exact(real, fake)
+    c = s.coverage
+    assert s.coverage_se == pytest.approx(math.sqrt(c * (1 - c) / 399), rel=1e-9)  # ddof=1 over 400 real points
+    p = s.precision
+    assert s.precision_se == pytest.approx(math.sqrt(p * (1 - p) / 299), rel=1e-9)
+    big = knn.prdc_exact(clusters(1600, 8, 8, 2), clusters(1200, 8, 5, 3))
+    assert big.coverage_se < 0.6 * s.coverage_se  # four times the points: about half the error
+
+
+def test_approximate_with_exact_search_and_no_projection_is_exact():
+    real, fake = clusters(500, 16, 8, 0), clusters(400, 16, 5, 1)
+    got = knn.prdc_approximate(real, fake, backend="brute", dims=16, candidates=8).as_dict()
+    want = knn.prdc_exact(real, fake).as_dict()
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=1e-6), key
+
+
+def test_projection_finds_the_neighbours_of_low_rank_data():
+    """Eight centres and variation along 8 directions span 15 of 96 dimensions: a 16-dimensional PCA keeps every
+    distance, so the candidates are the true neighbours and their full-space distances give the exact values."""
+    real = clusters(600, 96, 8, 0, rank=8).astype(np.float64)
+    fake = clusters(500, 96, 5, 1, rank=8).astype(np.float64)
+    got = knn.prdc_approximate(real, fake, backend="brute", dims=16, candidates=8).as_dict()
+    want = knn.prdc_exact(real, fake).as_dict()
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=1e-6), key
+    worse = knn.prdc_approximate(real, fake, backend="brute", dims=16, candidates=8, rerank=False)
+    assert worse.method.endswith("distances in the projection)")
+
+
+def test_balls_holding_more_points_than_candidates_are_searched_further():
+    """A collapse: 300 generated samples on top of one real point. Its ball holds all of them, far more than the
+    8 candidates asked for; the density must still count every one."""
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(400, 6)).astype(np.float32)
+    fake = (real[0] + 1e-3 * rng.normal(size=(300, 6))).astype(np.float32)
+    got = knn.prdc_approximate(real, fake, backend="brute", dims=6, candidates=8).as_dict()
+    want = naive(real, fake)
+    assert want["density"] > 0.5
+    assert got["density"] == pytest.approx(want["density"], abs=1e-9)
+    assert got["precision"] == pytest.approx(want["precision"], abs=1e-9)
+
+
+@pytest.mark.parametrize("backend", ["faiss-ivf", "faiss", "usearch"])
+def test_index_backends_agree_with_exact(backend):
+    module = "usearch" if backend == "usearch" else "faiss"
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} is not installed")
+    real, fake = clusters(800, 32, 8, 0), clusters(700, 32, 5, 1)
+    got = knn.prdc_approximate(real, fake, backend=backend, dims=32, threads=1).as_dict()  # the index alone
+    want = knn.prdc_exact(real, fake).as_dict()
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=0.02), key
+
+
+def test_memory_is_a_block_not_the_distance_matrix(monkeypatch):
+    monkeypatch.setattr(knn, "_BLOCK_ELEMENTS", 50_000)
+    real, fake = clusters(3000, 8, 8, 0), clusters(3000, 8, 5, 1)
+    tracemalloc.start()
+    try:
+        knn.prdc_exact(real, fake)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3000 * 3000 * 4 / 4  # a quarter of one n x n float32 matrix
+
+
+def test_prdc_methods():
+    real, fake = clusters(300, 8, 8, 0), clusters(300, 8, 5, 1)
+    exact = prdc(real, fake, method="exact")
+    assert prdc(real, fake) == exact  # small sets: auto is exact
+    assert set(exact) == {*KEYS, *(f"{k}_se" for k in KEYS)}
+    approx = prdc(real, fake, method="approximate")
+    assert all(abs(approx[k] - exact[k]) <= 0.02 for k in KEYS)
+    with pytest.raises(ValueError, match="method"):
+        prdc(real, fake, method="fast")
