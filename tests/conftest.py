@@ -35,6 +35,12 @@ SLOW = (
     "tests/adversarial/test_hostile_inputs.py", "tests/ingest/test_console.py::test_real_runs",
     "tests/monitor/test_monitor.py::test_provisional", "tests/monitor/test_monitor.py::test_replay",
     "tests/ingest/test_samples.py", "tests/monitor/test_watch.py",
+    "tests/monitor/test_samples_live.py::test_live", "tests/monitor/test_samples_live.py::test_provisional",
+    "tests/monitor/test_samples_live.py::test_the_default", "tests/monitor/test_samples_live.py::test_a_quiet",
+    "tests/monitor/test_monitor.py::test_a_short_run_policy", "tests/monitor/test_keras_core.py::test_sample_fn_snap",
+    "tests/report/test_figures.py", "tests/ingest/test_console.py::test_real_keras_progbar_output",
+    "tests/adversarial/test_hostile_samples.py::test_npz_member_that_is_not_an_array_is_ignored",
+    "tests/test_batch.py::test_parallel_gives_the_serial_results",
 )
 
 
