@@ -196,6 +196,13 @@ def project(real: np.ndarray, fake: np.ndarray, dims: int, *, how: str = "pca", 
     return out[0], out[1]
 
 
+def default_backend() -> str:
+    """``faiss-ivf`` when faiss-cpu is installed (measured the fastest within 0.01: docs/diversity.md), else ``brute``."""
+    import importlib.util
+
+    return "faiss-ivf" if importlib.util.find_spec("faiss") is not None else "brute"
+
+
 class _Index:
     """An approximate nearest-neighbour index over ``base`` (or brute force), searched for any number of neighbours."""
 
@@ -327,12 +334,16 @@ def _radii_from(fr_x: np.ndarray, norms: np.ndarray, idx: np.ndarray, k: int) ->
 
 
 def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: int = PROJECTION_DIMS,
-                     candidates: int = CANDIDATES, projection: str = "pca", backend: str = "faiss",
+                     candidates: int = CANDIDATES, projection: str = "pca", backend: str | None = None,
                      rerank: bool = True, seed: int = 0, threads: int | None = None) -> PRDC:
     """The four statistics from approximate neighbours (see the module notes), with standard errors.
 
-    ``rerank``: measure the candidates' distances in the full space (otherwise in the projection).
+    ``backend``: ``faiss-ivf`` (the default when faiss-cpu is installed: ``pip install 'gandiag[scale]'``),
+    ``faiss`` (HNSW), ``usearch`` (HNSW), or ``brute`` (numpy matrix products in the projection; the default
+    without faiss). ``rerank``: measure the candidates' distances in the full space (otherwise in the projection).
     """
+    if backend is None:
+        backend = default_backend()
     d = real.shape[1]
     fr = _Frame(real, fake, _working_dtype(real, fake))
     pr, pf = project(fr.real, fr.fake, dims, how=projection, seed=seed)
