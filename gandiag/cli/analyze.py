@@ -325,8 +325,12 @@ def register(app: typer.Typer) -> None:
         except GandiagError as exc:
             raise fail(exc) from None
 
-        results, errors = _analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs, scheduler,
-                                         tracking_uri)
+        try:
+            results, errors = _analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs,
+                                             scheduler, tracking_uri)
+        except KeyboardInterrupt:  # Ctrl-C during a long sample computation: one line, no traceback
+            typer.echo("interrupted: nothing was reported", err=True)
+            raise typer.Exit(code=130) from None
         report_runs, comparisons = _judge(results, fail_verdicts, base_runs)
         if mlflow_tag:
             errors.extend(_tag_mlflow_runs(results, report_runs, rule_set, options))
