@@ -604,7 +604,9 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
         ``insufficient_reference`` (0.0 or 1.0), ``nonfinite_share``,
         ``coverage``, ``density``, ``precision``, ``recall``, ``ndb``,
         ``mpd_ratio``, ``dup_share`` and their ``*_ref`` values, ``mpd``,
-        ``dup_threshold`` (the distance used for ``dup_share``).
+        ``dup_threshold`` (the distance used for ``dup_share``), and the standard
+        errors ``coverage_se``, ``density_se``, ``precision_se``, ``recall_se``
+        (and ``*_ref_se``) at the size ``m`` they were computed.
 
     Raises
     ------
