@@ -107,17 +107,25 @@ def _working_dtype(real: np.ndarray, fake: np.ndarray):
     return np.float64 if real.shape[1] < _FLOAT32_MIN_DIM or wide else np.float32
 
 
-def _rows(n_cols: int) -> int:
-    return max(16, min(4096, _BLOCK_ELEMENTS // max(n_cols, 1)))
+def _rows(n_cols: int, budget: int | None = None) -> int:
+    """Rows of a block of ``n_cols`` columns within ``budget`` elements (default and cap :data:`_BLOCK_ELEMENTS`)."""
+    budget = _BLOCK_ELEMENTS if budget is None else min(budget, _BLOCK_ELEMENTS)
+    return max(16, min(4096, budget // max(n_cols, 1)))
 
 
-def _kth_radius2(x: np.ndarray, norms: np.ndarray, k: int) -> np.ndarray:
+def _budget(*arrays: np.ndarray) -> int:
+    """Elements of one distance block: a fifth of the inputs' size (at least 2^20, 4 MB in float32), so a block and its
+    temporaries stay within the inputs' own memory (under 3x the inputs in all, once they exceed a few MB)."""
+    return max(1 << 20, sum(a.size for a in arrays) // 5)
+
+
+def _kth_radius2(x: np.ndarray, norms: np.ndarray, k: int, budget: int | None = None) -> np.ndarray:
     """Squared distance from each point to its k-th nearest *other* point of the same set."""
     n = x.shape[0]
     if n <= k:
         raise ValueError(f"need more than k={k} samples for k-nearest-neighbour radii, got {n}")
     out = np.empty(n, dtype=x.dtype)
-    step = _rows(n)
+    step = _rows(n, budget)
     minus2 = x.dtype.type(-2)
     for start in range(0, n, step):
         sl = slice(start, min(start + step, n))
@@ -133,15 +141,16 @@ def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5) -> PRDC:
     dims = real.shape[1]
     dtype = _working_dtype(real, fake)
     fr = _Frame(real, fake, dtype)
-    r2_real = _kth_radius2(fr.real, fr.nr, k)
-    r2_fake = _kth_radius2(fr.fake, fr.nf, k)
+    budget = _budget(fr.real, fr.fake)
+    r2_real = _kth_radius2(fr.real, fr.nr, k, budget)
+    r2_fake = _kth_radius2(fr.fake, fr.nf, k, budget)
     n_real, n_fake = fr.real.shape[0], fr.fake.shape[0]
     covered = np.empty(n_real, dtype=bool)
     in_fake_ball = np.empty(n_real, dtype=bool)
     fakes_in_ball = np.empty(n_real, dtype=np.int64)
     in_real_ball = np.zeros(n_fake, dtype=bool)
     fake_limit = (r2_fake + dtype(fr.slack) - fr.nf)[None, :]  # d2 <= r2_fake  <=>  |x|^2 - 2 x.y <= r2_fake - |y|^2
-    step = _rows(n_fake)
+    step = _rows(n_fake, budget)
     minus2 = dtype(-2)
     for start in range(0, n_real, step):
         sl = slice(start, min(start + step, n_real))
