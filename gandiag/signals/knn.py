@@ -11,8 +11,8 @@ Two ways to the same four statistics (definitions in :mod:`gandiag.signals.diver
   candidates' distances are exact: a neighbour the index misses is what the error is made of, and
   ``benchmarks/diversity_scale.py`` measures it against :func:`prdc_exact`.
 
-Each statistic is a mean over points (coverage and recall over real points, precision and density over
-generated ones) and comes with its standard error at the size it was computed (``*_se``): the spread of the
+Each statistic is a mean over points (coverage, recall and density over real points -- density as the number of
+generated points in each real ball times ``n_real / (k n_fake)`` --, precision over generated ones) and comes with its standard error at the size it was computed (``*_se``): the spread of the
 per-point values over the square root of their number. It is the sampling uncertainty of the statistic for
 sets of this size, which is what decides whether two values differ.
 """
