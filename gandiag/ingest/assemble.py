@@ -35,8 +35,10 @@ NEEDS_NORMALISING = re.compile(r"\d:\d\d|\d,\d\d\d|#(?:INF|IND|QNAN)|\[\s*[A-Za-
 _ETA = re.compile(r"\beta\s*[:=]?\s*(?:\d+\s+days?,\s*)?(?:\d+:)?\d+:\d\d(?:[.,]\d+)?", re.IGNORECASE)
 _DAYS_CLOCK = re.compile(r"\b\d+\s+days?,\s*\d+:\d\d:\d\d(?:[.,]\d+)?")
 _CLOCK = re.compile(r"(?<![\d.])\d+:\d\d(?::\d\d)?(?:[.,]\d+)?(?![\d:])")
-_THOUSANDS = re.compile(r"(\b(?:iter|iters|iteration|step|steps|it|epoch|batch|kimg)\s*[:=]?\s*)(\d{1,3}(?:,\d{3})+)(?![\d.])",
-                        re.IGNORECASE)
+_GROUPED_DIGITS = re.compile(r"(?<![\d.,])\d{1,3}(?:,\d{3})+(?![\d.])")
+_INDEX_BEFORE = re.compile(r"\b(?:iter|iters|iteration|step|steps|it|epoch|batch|kimg)\s*[:=]?\s*$", re.IGNORECASE)
+_DIGIT_COLON = re.compile(r"\d:")
+_LIST_START = re.compile(r"[:=]\s*\[\s*[-+.\dnNiI]")
 _WIDE = re.compile(r"([:=[])\s{3,}")  # "iter:     600": the blanks would cut the label off its number
 _COLON_AFTER = re.compile(r"(?<=\d)(?=:(?:[A-Za-z]|\s*\d+%\||\s*$))")  # "Epoch 28:g_loss=", "0.5: 100%|"
 _TAB_PAIR = re.compile(r"(?<=[A-Za-z)])\t(?=[-+.\d]|nan|inf)", re.IGNORECASE)  # "disc cost\t-0.81": a tab would cut the label off
@@ -57,6 +59,11 @@ def _msvc(m: re.Match) -> str:
     return (m.group(1) + "inf") if kind == "INF" else "nan"
 
 
+def _ungroup(m: re.Match, text: str) -> str:
+    """``12,400`` -> ``12400`` after an index label (``iter:  12,400``); elsewhere the comma may separate values."""
+    return m.group().replace(",", "") if _INDEX_BEFORE.search(text, max(0, m.start() - 16), m.start()) else m.group()
+
+
 def _list(m: re.Match) -> str:
     name, sep = m.group(1), m.group(2)
     values = [v.strip() for v in m.group(3).split(",")]
@@ -67,18 +74,21 @@ def normalise(text: str) -> str:
     """``text`` with clocks, ETAs, thousands separators, MSVC non-finite spellings and groups made plain."""
     if "#" in text:
         text = _MSVC.sub(_msvc, text)
-    if ":" in text:
-        text = _ETA.sub(" ", text)
-        text = _DAYS_CLOCK.sub(" ", text)
+    if ":" in text and _DIGIT_COLON.search(text):
+        if "eta" in text or "ETA" in text or "Eta" in text:
+            text = _ETA.sub(" ", text)
+        if "day" in text:
+            text = _DAYS_CLOCK.sub(" ", text)
         text = _CLOCK.sub(" ", text)
         text = _COLON_AFTER.sub(" ", text)
     if "\t" in text:
         text = _TAB_PAIR.sub(": ", text)
     text = _WIDE.sub(lambda m: m.group(1) + " ", text)
     if "," in text:
-        text = _THOUSANDS.sub(lambda m: m.group(1) + m.group(2).replace(",", ""), text)
+        text = _GROUPED_DIGITS.sub(lambda m: _ungroup(m, text), text)
     if "[" in text:
-        text = _LIST.sub(_list, text)
+        if _LIST_START.search(text):
+            text = _LIST.sub(_list, text)
         text = _DASH_GROUP.sub(lambda m: _prefix(m.group(1), m.group(2)) + ";", text)
         marks = list(_MARK_GROUP.finditer(text))
         if marks:
