@@ -113,11 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     for file, name, ok in judged:
         if not ok:
             print(f"  disagrees: {file}: {name}")
-    layout_codebases = {c.strip() for layout in LAYOUTS if layout.codebase != "generic"
-                        for c in layout.codebase.split(",")}
+    layout_codebases = {layout.codebase for layout in LAYOUTS if layout.codebase != "generic"}
     fixtures = layout_fixture_results()
     print(f"layouts:           {len(LAYOUTS)} ({sum(layout.codebase != 'generic' for layout in LAYOUTS)} "
-          f"for named codebases, {len(layout_codebases)} codebases named)")
+          f"for named codebases, {len(layout_codebases)} distinct codebase entries)")
     print(f"layout fixtures:   {sum(ok for *_, ok in fixtures)}/{len(fixtures)} read in their own layout")
     for file, layout, ok in fixtures:
         if not ok:
