@@ -35,12 +35,14 @@ _FAMILY_WORDS: tuple[tuple[re.Pattern[str], LossFamily, str], ...] = (
 )
 #: Part of the reason given when nothing tells the family (the monitor words its own assumption alike).
 ASSUMED_BCE = "assumed binary cross-entropy"
-#: What the offline reader adds when it looked for the family in the names and the layout and found nothing;
-#: the caveat of :func:`classify` applies only then (the live monitor does not look at names yet).
+#: What the reader adds when it looked for the family in the values, the names and the layout and found nothing;
+#: the caveat of :func:`classify` applies only then (the live monitor looks at the values and the names too).
 NOTHING_TELLS = "no name or layout tells the loss family"
+ASSUMED_REASON = f"losses are non-negative and {NOTHING_TELLS} ({ASSUMED_BCE}; declare --loss-family otherwise)"
 
 
-def _family_from_names(history: RunHistory) -> tuple[LossFamily, str] | None:
+def family_from_names(history: RunHistory) -> tuple[LossFamily, str] | None:
+    """The family a logged name (or the console layout's codebase) tells, or None."""
     notes = history.notes or {}
     names = list(history.columns.values()) + list((notes.get("original_names") or {}).values())
     for name in names:
@@ -79,10 +81,10 @@ def detect_loss_family(history: RunHistory) -> tuple[LossFamily, str]:
                 f"{role.value} is negative in {100 * negative:.0f}% of steps, "
                 "which a binary cross-entropy loss cannot be: this looks like a Wasserstein or hinge critic"
             )
-    named = _family_from_names(history)
+    named = family_from_names(history)
     if named is not None:
         return named
-    return LossFamily.BCE, f"losses are non-negative and {NOTHING_TELLS} ({ASSUMED_BCE}; declare --loss-family otherwise)"
+    return LossFamily.BCE, ASSUMED_REASON
 
 
 #: The confidence of a verdict that rests on the discriminator's loss near 0 when the loss family is only assumed.

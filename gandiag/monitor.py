@@ -58,7 +58,7 @@ from .engine.evaluate import (
 from .engine.loader import load_rules, select_rules
 from .engine.model import Condition, Family, Rule
 from .errors import UsageError
-from .findings import Diagnosis, Finding, Severity, Status, Verdict
+from .findings import Diagnosis, Evidence, Finding, Severity, Status, Verdict
 from .history import (
     DERIVED_SERIES,
     LossFamily,
@@ -494,7 +494,10 @@ class Monitor:
             if finite and negative / finite >= 0.05:
                 return LossFamily.WGAN, (f"{role} is negative in {100 * negative / finite:.0f}% of steps, which a "
                                          "binary cross-entropy loss cannot be: this looks like a Wasserstein or hinge critic")
-        return LossFamily.BCE, "losses are non-negative (assumed binary cross-entropy; declare --loss otherwise)"
+        from .classify import ASSUMED_REASON, family_from_names
+
+        named = family_from_names(RunHistory(steps=self._steps.view(0, 0), series={}, columns=dict(self._names)))
+        return named if named is not None else (LossFamily.BCE, ASSUMED_REASON)
 
     def _judge(self, n: int, present: set[str]) -> MonitorState:
         steps = self._steps.view(0, n)
@@ -513,7 +516,7 @@ class Monitor:
             judged += 1
             onset = live.active_onset(s0)
             if onset is not None:
-                findings.append(_active_finding(rule, int(steps[onset]), int(steps[-1])))
+                findings.append(_active_finding(rule, int(steps[onset]), int(steps[-1]), present))
         sample_findings, sample_judged = self._sample_findings(family, int(steps[-1]))
         findings += sample_findings
         judged += sample_judged
@@ -663,10 +666,14 @@ def replay(monitor: Monitor, history: RunHistory,
             i += 1
 
 
-def _active_finding(rule: Rule, onset_step: int, end_step: int) -> Finding:
+def _active_finding(rule: Rule, onset_step: int, end_step: int, present: set[str]) -> Finding:
+    # which series each condition read (as offline, the verdict's loss-family caveat looks at them); no numbers
+    evidence = tuple(Evidence(series=next((s for s in c.series if s in present), c.series[0]), signal=c.describe(),
+                              observed=math.nan, op=c.op.value, threshold=c.value, streak_steps=0, fraction=0.0,
+                              start_step=onset_step, end_step=end_step) for c in rule.when)
     return Finding(rule=rule.code, name=rule.name, title=rule.title, severity=rule.severity,
                    status=Status.ACTIVE, supports=rule.supports, weight=rule.weight, onset_step=onset_step,
-                   end_step=end_step, evidence=(), message=rule.title, fix=rule.docs.fix,
+                   end_step=end_step, evidence=evidence, message=rule.title, fix=rule.docs.fix,
                    outcome_test=rule.outcome_test)
 
 

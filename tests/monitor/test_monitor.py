@@ -172,3 +172,22 @@ def test_accuracies_in_percent_give_the_same_live_and_offline_answers(run, histo
         (fractions.state.verdict, fractions.state.onset_step, fractions.state.confirmed)
     assert percent.stopped_at == fractions.stopped_at
     assert percent.finish().verdict is gandiag.analyze(h).verdict is percent.state.verdict
+
+
+def test_an_assumed_loss_family_caps_the_live_confidence_as_offline(histories):
+    """A log without accuracies whose failure rests on D loss near 0: hinge or relativistic losses make that normal,
+    so offline the verdict says so and is at most 0.5 confident; the live state must say the same."""
+    h = histories["digits-convergence_failure-s0"]
+    keep = [k for k in h.series if k in ("d_loss", "d_loss_real", "d_loss_fake", "g_loss")]
+    h = dataclasses.replace(h, series={k: h.series[k] for k in keep}, columns={k: h.columns[k] for k in keep if k in
+                            h.columns}, nonfinite={k: v for k, v in h.nonfinite.items() if k in keep})
+    offline = gandiag.analyze(h)
+    monitor, _ = replay(h)
+    live = monitor.state
+    assert offline.confidence <= 0.5 and "does not tell its loss family" in offline.reason
+    assert (live.verdict, live.onset_step, live.confidence) == (offline.verdict, offline.onset_step, offline.confidence)
+    assert offline.reason.startswith(live.reason)  # offline adds why the confidence is not calibrated
+    named = Monitor(planned_steps=len(h))  # a name that tells the family: no caveat
+    for step, metrics in history_rows(h):
+        named.update(step, **{("loss_bce_D" if k == "d_loss" else k): v for k, v in metrics.items()})
+    assert "does not tell" not in named.evaluate().reason
