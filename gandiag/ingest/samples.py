@@ -112,12 +112,12 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
         raise InputError("sample file not found", where=str(p), hint="Check the --samples path")
     check_input_path(p, what="sample file")
     if p.is_dir():
+        if grid is not None:  # grid images (the tutorial's folder also holds real.npy and the loss plot)
+            return _check_shapes(_read_grid_files(grid_files(_pngs(p))[0], grid, tile_shape, spacing), p)
         steps = _step_arrays(p)
         if steps:
             return _check_shapes(steps, p)
         pngs = _pngs(p)
-        if grid is not None:
-            return _check_shapes(_read_grid_files(grid_files(pngs)[0], grid, tile_shape, spacing), p)
         if any(_GRID_NAME.match(f.name) and f.name.startswith("generated_plot_") for f in pngs):
             raise InputError("folder holds the tutorial's grid images", where=str(p),
                              hint="Pass --grid 10x10 to cut them into samples")
