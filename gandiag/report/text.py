@@ -105,7 +105,9 @@ def render_one(d: Diagnosis, *, verbose: bool = False) -> str:
         used = f"samples {d.inputs['samples']}" + (f", reference {d.inputs['real']}" if d.inputs.get("real") else ", no reference")
         lines.extend(textwrap.wrap("inputs: " + used, _WIDTH, initial_indent="  ", subsequent_indent="    "))
     for w in d.warnings:
-        lines.extend(textwrap.wrap("warning: " + w, _WIDTH, initial_indent="  ", subsequent_indent="    "))
+        # the line that says what the sample distances were taken between is information, not a warning
+        label = "" if w.startswith("samples: ") else "warning: "
+        lines.extend(textwrap.wrap(label + w, _WIDTH, initial_indent="  ", subsequent_indent="    "))
     return "\n".join(lines)
 
 
