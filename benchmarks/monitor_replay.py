@@ -187,15 +187,6 @@ def main() -> None:
     parser.add_argument("--fit", action="store_true", help="search the policy grid, leave-one-family-out")
     parser.add_argument("--traces", type=Path, default=None, help="keep / reuse the recorded states (JSON)")
     args = parser.parse_args()
-    from gandiag.live.stop import (
-        DEFAULT_MIN_FRACTION,
-        DEFAULT_MIN_PROBABILITY,
-        DEFAULT_MIN_STEPS,
-        DEFAULT_PATIENCE,
-        DEFAULT_SAMPLE_TESTS,
-        DEFAULT_SNAPSHOT_PATIENCE,
-    )
-
     runs, note = load_runs(args.manifest, args.split, samples=not args.no_samples)
     t0 = time.perf_counter()
     if args.traces is not None and args.traces.is_file():
@@ -212,9 +203,7 @@ def main() -> None:
         print(f"runs: {note}; {'losses only' if args.no_samples else 'rows and snapshots'}; "
               f"replayed in {time.perf_counter() - t0:.0f} s with {args.jobs} processes "
               f"({sum(r['seconds'] for r in results) / len(results):.2f} s of monitoring per run)")
-    default = {"min_steps": DEFAULT_MIN_STEPS, "min_fraction": DEFAULT_MIN_FRACTION, "patience": DEFAULT_PATIENCE,
-               "min_probability": DEFAULT_MIN_PROBABILITY, "snapshot_patience": DEFAULT_SNAPSHOT_PATIENCE,
-               "sample_tests": DEFAULT_SAMPLE_TESTS}
+    default: dict = {}  # StopGate's own defaults: what Monitor() does
     mismatched = [r["id"] for r in results if stop_step(r, default) != r["default_stop"]]
     if mismatched:  # the states were recorded under other defaults (an old --traces file): say so, go on
         print(f"note: {len(mismatched)} runs' recorded stop differs from the replayed default policy: the states "

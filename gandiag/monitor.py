@@ -373,10 +373,7 @@ class Monitor:
             return self._state
         if self._steps.n > self._evaluated:
             return self._evaluate()
-        state = self._judge(self._steps.n, self._present())
-        self._state = state
-        self._quiet = replace(state, events=())
-        return state
+        return self._keep(self._judge(self._steps.n, self._present()))
 
     @property
     def snapshot_steps(self) -> tuple[int, ...]:
@@ -440,7 +437,10 @@ class Monitor:
             live.extend(masks, first, k)
         self._count_signs(first, n)
         self._evaluated = n
-        state = self._judge(n, present)
+        return self._keep(self._judge(n, present))
+
+    def _keep(self, state: MonitorState) -> MonitorState:
+        """Make ``state`` the current one; calls between evaluations return it without its events."""
         self._state = state
         self._quiet = replace(state, events=())
         return state

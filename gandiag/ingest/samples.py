@@ -184,16 +184,9 @@ def _step_arrays(folder: Path) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {}
     used = 0
     for f in files:
-        m = _STEP_FILE.match(f.name)
-        if not m:
-            raise InputError("a .npy file in a snapshot folder must be named by its step", where=str(f),
-                             hint="Name per-snapshot arrays step_<N>.npy (N = training step)")
-        if len(m.group(1)) > 19 or int(m.group(1)) > MAX_STEP:
-            raise InputError(f"file name gives a step beyond {MAX_STEP:,}", where=str(f),
-                             hint="Name per-snapshot arrays step_<N>.npy (N = training step)")
-        step = int(m.group(1))
-        if step in out:
-            raise InputError(f"two arrays for step {step}", where=str(f), hint="Keep one file per step")
+        step = _step_in_name(f, _STEP_FILE, out, unnamed="a .npy file in a snapshot folder must be named by its step",
+                             name="file name", kind="arrays", hint="Name per-snapshot arrays step_<N>.npy (N = training step)",
+                             one="Keep one file per step")
         with open(f, "rb") as fh:
             shape, dtype = _array_header(fh, str(f))
         used = _checked_size(shape, dtype, used, str(f))
@@ -428,19 +421,26 @@ def _pngs(folder: Path) -> list[Path]:
     return files
 
 
+def _step_in_name(f: Path, pattern: re.Pattern[str], seen: dict, *, unnamed: str, name: str, kind: str, hint: str,
+                  one: str) -> int:
+    """The training step a snapshot file's name gives (its first group), checked: present, in range, not seen."""
+    m = pattern.match(f.name)
+    if not m:
+        raise InputError(unnamed, where=str(f), hint=hint)
+    if len(m.group(1)) > 19 or int(m.group(1)) > MAX_STEP:
+        raise InputError(f"{name} gives a step beyond {MAX_STEP:,}", where=str(f), hint=hint)
+    step = int(m.group(1))
+    if step in seen:
+        raise InputError(f"two {kind} for step {step}", where=str(f), hint=one)
+    return step
+
+
 def _read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {}
     for f in files:
-        m = _GRID_NAME.match(f.name)
-        if not m:
-            raise InputError("grid image name has no step number", where=str(f),
-                             hint="Name grid images like generated_plot_NNN.png (NNN = step)")
-        if len(m.group(1)) > 19 or int(m.group(1)) > MAX_STEP:
-            raise InputError(f"grid image name gives a step beyond {MAX_STEP:,}", where=str(f),
-                             hint="Name grid images like generated_plot_NNN.png (NNN = step)")
-        step = int(m.group(1))
-        if step in out:
-            raise InputError(f"two grid images for step {step}", where=str(f), hint="Keep one image per step")
+        step = _step_in_name(f, _GRID_NAME, out, unnamed="grid image name has no step number", name="grid image name",
+                             kind="grid images", hint="Name grid images like generated_plot_NNN.png (NNN = step)",
+                             one="Keep one image per step")
         out[step] = read_grid_png(f, grid, tile_shape=tile_shape, spacing=spacing)
     return dict(sorted(out.items()))
 
