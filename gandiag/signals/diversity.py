@@ -213,9 +213,10 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
         Every pair of points (:func:`gandiag.signals.knn.prdc_exact`), whatever the size. Same as
         ``method="exact"``.
     method : {"auto", "exact", "approximate"}
-        ``auto`` compares every pair up to :data:`gandiag.signals.knn.AUTO_APPROXIMATE_ABOVE` samples per set
-        and above that uses :func:`gandiag.signals.knn.prdc_approximate` (its error is measured in
-        ``benchmarks/diversity_scale.py`` and docs/diversity.md).
+        ``auto`` compares every pair unless ``n_real * n_fake * dims`` exceeds
+        :data:`gandiag.signals.knn.AUTO_APPROXIMATE_WORK` and faiss is installed; then it uses
+        :func:`gandiag.signals.knn.prdc_approximate` (its error is measured in ``benchmarks/diversity_scale.py``
+        and docs/diversity.md).
     seed : int
         Seed of the approximate path's projection and index.
 
@@ -232,7 +233,7 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
     if exact:
         method = "exact"
     if method == "auto":
-        method = "approximate" if max(r.shape[0], f.shape[0]) > knn.AUTO_APPROXIMATE_ABOVE else "exact"
+        method = knn.auto_method(r.shape[0], f.shape[0], r.shape[1])
     if method == "exact":
         return knn.prdc_exact(r, f, k).as_dict()
     if method == "approximate":

@@ -6,10 +6,13 @@ Two ways to the same four statistics (definitions in :mod:`gandiag.signals.diver
   fake balls, real-fake for everything else) in row blocks, so the memory is a block, never ``n x n``. float32
   input above 32 dimensions is computed in float32 (as every GPU and BLAS-based implementation does: features are
   float32), anything else in float64. This is the reference of every benchmark.
-* :func:`prdc_approximate` finds each point's neighbours with an approximate nearest-neighbour index built on a
-  PCA projection of the data, then measures every candidate's distance again in the full space. Only the
-  candidates' distances are exact: a neighbour the index misses is what the error is made of, and
-  ``benchmarks/diversity_scale.py`` measures it against :func:`prdc_exact`.
+* :func:`prdc_approximate` finds each point's candidate neighbours with an approximate nearest-neighbour index
+  (faiss IVF) built on a PCA projection of the data. The projected distance is a lower bound of the true one, and
+  with the norm of what the projection leaves out it gives an upper bound too: a ball test the two bounds decide
+  is settled without measuring, every other candidate is measured in the full space, and a candidate list that
+  might not reach a ball's edge is searched further. Only a neighbour the index does not list at all (it sits in
+  an inverted list not probed) can make an error; ``benchmarks/diversity_scale.py`` measures it against
+  :func:`prdc_exact`.
 
 Each statistic is a mean over points (coverage, recall and density over real points -- density as the number of
 generated points in each real ball times ``n_real / (k n_fake)`` --, precision over generated ones) and comes with its standard error at the size it was computed (``*_se``): the spread of the
@@ -20,12 +23,22 @@ sets of this size, which is what decides whether two values differ.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
-#: Above this many samples in either set, ``method="auto"`` uses the approximate path.
-AUTO_APPROXIMATE_ABOVE = 20_000
+#: ``method="auto"`` uses the approximate path when ``n_real * n_fake * dims`` (the exact path's work) is above this
+#: and faiss is installed: measured on 2 cores, the approximate path is faster from about 5,000 x 512 or 3,000 x
+#: 2,048 on (docs/diversity.md, "Scaling"); below, every pair is compared.
+AUTO_APPROXIMATE_WORK = 1e10
+
+
+def auto_method(n_real: int, n_fake: int, dims: int) -> str:
+    """``"approximate"`` or ``"exact"``: what ``method="auto"`` runs for sets of these sizes."""
+    if n_real * n_fake * dims > AUTO_APPROXIMATE_WORK and default_backend() == "faiss-ivf":
+        return "approximate"
+    return "exact"
 #: Dimensions of the PCA projection the approximate index searches in (the data's own dimension when lower).
 PROJECTION_DIMS = 128
 #: Candidate neighbours per query taken from the index and measured again in the full space.
@@ -34,7 +47,7 @@ CANDIDATES = 32
 EF_CONSTRUCTION = 80
 EF_SEARCH = 96
 #: Inverted lists searched per query by the IVF index (of about 4 sqrt(n)).
-IVF_PROBES = 24
+IVF_PROBES = 16
 #: Rows of a distance block: ``_BLOCK_ELEMENTS / n`` rows at a time keeps every block near 64 MB in float32.
 _BLOCK_ELEMENTS = 16 * 1024 * 1024
 _FLOAT32_MIN_DIM = 32
@@ -179,30 +192,59 @@ def _principal_axes(scatter: np.ndarray, dims: int, rng: np.random.Generator, it
     return np.ascontiguousarray(q @ vectors[:, order].astype(np.float32))
 
 
-def project(real: np.ndarray, fake: np.ndarray, dims: int, *, how: str = "pca", seed: int = 0,
-            fit_rows: int = 8192) -> tuple[np.ndarray, np.ndarray]:
-    """Both sets in ``dims`` dimensions (float32): PCA fitted on a seeded subsample of both, or a random projection."""
+class _Side:
+    """One set on the approximate path: the points as given (float32), their projection, and two norms.
+
+    ``p`` is the centred point projected on an orthonormal basis, ``sq`` the squared norm of the centred point
+    and ``rho`` the norm of what the projection leaves out. For two points, ``|p_i - p_j|^2`` plus
+    ``(rho_i - rho_j)^2`` is a lower bound of their squared distance and ``|p_i - p_j|^2 + (rho_i + rho_j)^2`` an
+    upper bound: pairs whose bounds already decide a ball test are never measured in the full space.
+    """
+
+    def __init__(self, x: np.ndarray, p: np.ndarray, sq: np.ndarray):
+        self.x = x
+        self.p = p
+        self.sq = sq
+        self.rho = np.sqrt(np.maximum(sq - np.einsum("ij,ij->i", p, p, dtype=np.float64), 0.0))
+        self.n = x.shape[0]
+
+
+def _sides(real: np.ndarray, fake: np.ndarray, dims: int, how: str, seed: int,
+           fit_rows: int = 8192) -> tuple[_Side, _Side, np.ndarray]:
+    """Both sets projected on ``dims`` axes (PCA fitted on a seeded subsample of both, or random), and the centre.
+
+    The points stay in the working precision of the exact path (float32 features above 32 dimensions, float64
+    otherwise); the projection, which only finds candidates and bounds, is float32.
+    """
+    dtype = _working_dtype(real, fake)
+    real = np.ascontiguousarray(real, dtype=dtype)
+    fake = np.ascontiguousarray(fake, dtype=dtype)
     d = real.shape[1]
-    if dims >= d:
-        return np.ascontiguousarray(real, dtype=np.float32), np.ascontiguousarray(fake, dtype=np.float32)
     rng = np.random.default_rng(seed)
-    centre = real.mean(axis=0, dtype=np.float64).astype(np.float32)
-    if how == "random":
-        basis = (rng.standard_normal((d, dims)) / math.sqrt(dims)).astype(np.float32)
-    else:
+    centre = real.mean(axis=0, dtype=np.float64).astype(dtype)
+    if dims >= d:
+        basis = None
+    elif how == "random":
+        basis = np.linalg.qr(rng.standard_normal((d, dims)).astype(np.float32))[0]  # orthonormal: a lower bound
+    elif how == "pca":
         half = fit_rows // 2
         rows = [x[np.sort(rng.choice(x.shape[0], size=min(half, x.shape[0]), replace=False))] for x in (real, fake)]
-        sample = np.concatenate(rows).astype(np.float32) - centre
+        sample = (np.concatenate(rows) - centre).astype(np.float32, copy=False)
         basis = _principal_axes(sample.T @ sample, dims, rng)
-    out = []
+    else:
+        raise ValueError(f"projection must be 'pca' or 'random', got {how!r}")
+    sides = []
     for x in (real, fake):
-        y = np.empty((x.shape[0], dims), dtype=np.float32)
+        p = np.empty((x.shape[0], min(dims, d)), dtype=np.float32)
+        sq = np.empty(x.shape[0], dtype=np.float64)
         step = _rows(d)
         for start in range(0, x.shape[0], step):
             sl = slice(start, min(start + step, x.shape[0]))
-            y[sl] = (np.asarray(x[sl], dtype=np.float32) - centre) @ basis
-        out.append(y)
-    return out[0], out[1]
+            block = x[sl] - centre
+            sq[sl] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
+            p[sl] = block if basis is None else block.astype(np.float32, copy=False) @ basis
+        sides.append(_Side(x, p, sq))
+    return sides[0], sides[1], centre
 
 
 def default_backend() -> str:
@@ -212,33 +254,55 @@ def default_backend() -> str:
     return "faiss-ivf" if importlib.util.find_spec("faiss") is not None else "brute"
 
 
-class _Index:
-    """An approximate nearest-neighbour index over ``base`` (or brute force), searched for any number of neighbours."""
+def _faiss():
+    try:
+        import faiss
+    except ImportError:
+        return None
+    return faiss
 
-    def __init__(self, base: np.ndarray, backend: str, threads: int | None):
+
+class _Index:
+    """An approximate nearest-neighbour index over ``base`` (or brute force), searched for any number of neighbours.
+
+    :meth:`search` returns squared distances in the searched space and indices, both ``(queries, n)``; ``-1``
+    (distance ``inf``) where the index found fewer than ``n`` points.
+    """
+
+    def __init__(self, base: np.ndarray, backend: str, threads: int | None, probes: int | None = None):
         self.base, self.backend, self.threads = base, backend, threads
-        if backend == "faiss":
+        if backend in ("faiss", "faiss-ivf"):
             import faiss
 
+            self._faiss = faiss
             if threads:
                 faiss.omp_set_num_threads(threads)
+        if backend == "faiss":
             self.index = faiss.IndexHNSWFlat(base.shape[1], 32)
             self.index.hnsw.efConstruction = EF_CONSTRUCTION
             for start in range(0, base.shape[0], 8192):  # batches: Ctrl-C is seen between them
                 self.index.add(base[start:start + 8192])
         elif backend == "faiss-ivf":
-            import faiss
-
-            if threads:
-                faiss.omp_set_num_threads(threads)
             n_lists = max(1, min(int(4 * math.sqrt(base.shape[0])), base.shape[0] // 39))
             self.index = faiss.IndexIVFFlat(faiss.IndexFlatL2(base.shape[1]), base.shape[1], n_lists)
             rng = np.random.default_rng(0)
             train = base[np.sort(rng.choice(base.shape[0], size=min(base.shape[0], 40 * n_lists), replace=False))]
             self.index.cp.seed = 0
+            self.index.cp.verbose = False
             self.index.train(train)
             self.index.add(base)
-            self.index.nprobe = min(n_lists, IVF_PROBES)
+            sizes = np.array([self.index.invlists.list_size(i) for i in range(n_lists)])
+            if (sizes == 0).any():
+                # Repeated points (a collapse) leave lists empty, their centroids copies of a full list's: a query
+                # would probe the copies and miss the points. Index again on the centroids that hold points.
+                kept = self.index.quantizer.reconstruct_n(0, n_lists)[sizes > 0]
+                self.quantizer = faiss.IndexFlatL2(base.shape[1])
+                self.quantizer.add(kept)
+                self.index = faiss.IndexIVFFlat(self.quantizer, base.shape[1], kept.shape[0])
+                self.index.is_trained = True
+                self.index.add(base)
+                n_lists = kept.shape[0]
+            self.index.nprobe = min(n_lists, probes or IVF_PROBES)
         elif backend == "usearch":
             from usearch.index import Index
 
@@ -249,127 +313,207 @@ class _Index:
                 self.index.add(np.arange(start, stop), base[start:stop], threads=threads or 0)
         elif backend == "brute":
             self.norms = np.einsum("ij,ij->i", base, base)
-        else:
+        elif backend != "faiss":
             raise ValueError(f"unknown neighbour backend {backend!r}")
 
-    def search(self, queries: np.ndarray, n_neighbours: int) -> np.ndarray:
-        """Indices ``(len(queries), n)`` of about the ``n`` nearest points (-1 where fewer were found)."""
-        n = min(n_neighbours, self.base.shape[0])
-        out = np.empty((queries.shape[0], n), dtype=np.int64)
-        step = 8192 if self.backend not in ("brute", "faiss-ivf") else _rows(self.base.shape[0])
-        for start in range(0, queries.shape[0], step):
-            sl = slice(start, min(start + step, queries.shape[0]))
-            out[sl] = self._search(queries[sl], n)
-        return out
+    def _search_ivf(self, q: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The IVF search, probing four times more lists for the queries whose probed lists held fewer than ``n``
+        points, until every list is probed: a short list then means there are no more points, never that the
+        points sat in lists not probed (a mode repeated many times is split over many lists)."""
+        dist, ids = self.index.search(q, n)
+        short = np.flatnonzero((ids < 0).any(axis=1))
+        probes, n_lists = self.index.nprobe, self.index.nlist
+        while short.size and probes < n_lists:
+            probes = min(4 * probes, n_lists)
+            params = self._faiss.SearchParametersIVF(nprobe=probes)
+            dist[short], ids[short] = self.index.search(q[short], n, params=params)
+            short = short[(ids[short] < 0).any(axis=1)]
+        return dist, ids
 
-    def _search(self, q: np.ndarray, n: int) -> np.ndarray:
+    def search(self, queries: np.ndarray, n_neighbours: int) -> tuple[np.ndarray, np.ndarray]:
+        n = min(n_neighbours, self.base.shape[0])
+        dist = np.empty((queries.shape[0], n), dtype=np.float32)
+        ids = np.empty((queries.shape[0], n), dtype=np.int64)
+        step = 8192 if self.backend != "brute" else _rows(self.base.shape[0])
+        for start in range(0, queries.shape[0], step):  # batches: Ctrl-C is seen between them
+            sl = slice(start, min(start + step, queries.shape[0]))
+            dist[sl], ids[sl] = self._search(np.ascontiguousarray(queries[sl]), n)
+        dist[ids < 0] = np.inf
+        return dist, ids
+
+    def _search(self, q: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         if self.backend == "faiss-ivf":
-            return self.index.search(q, n)[1]
+            return self._search_ivf(q, n)
         if self.backend == "faiss":
             self.index.hnsw.efSearch = max(EF_SEARCH, 2 * n)
-            return self.index.search(q, n)[1]
+            return self.index.search(q, n)
         if self.backend == "usearch":
             self.index.expansion_search = max(EF_SEARCH, 2 * n)
             found = self.index.search(q, n, threads=self.threads or 0)
             keys = np.asarray(found.keys).astype(np.int64, copy=False).reshape(q.shape[0], -1)
+            dist = np.asarray(found.distances, dtype=np.float32).reshape(q.shape[0], -1)
             counts = np.asarray(getattr(found, "counts", [keys.shape[1]])).reshape(-1)
             keys[np.arange(keys.shape[1])[None, :] >= counts[:, None]] = -1
-            return keys
+            return dist, keys
         h = q @ (np.float32(-2) * self.base.T)
         h += self.norms
-        return np.argpartition(h, n - 1, axis=1)[:, :n] if n < h.shape[1] else np.tile(np.arange(n), (q.shape[0], 1))
+        h += np.einsum("ij,ij->i", q, q)[:, None]
+        ids = np.argpartition(h, n - 1, axis=1)[:, :n] if n < h.shape[1] else np.tile(np.arange(n), (q.shape[0], 1))
+        return np.maximum(np.take_along_axis(h, ids, axis=1), 0), ids
 
 
-def _candidate_d2(x: np.ndarray, xn: np.ndarray, y: np.ndarray, yn: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Full-space squared distances from each row of ``x`` to its candidates ``y[idx[i]]`` (missing: inf)."""
-    out = np.empty(idx.shape, dtype=x.dtype)
-    step = max(1, _BLOCK_ELEMENTS // (idx.shape[1] * x.shape[1]))
-    for start in range(0, x.shape[0], step):
-        sl = slice(start, min(start + step, x.shape[0]))
-        ids = idx[sl]
+def _pair_d2(a: _Side, ia: np.ndarray, b: _Side, ib: np.ndarray) -> np.ndarray:
+    """Full-space squared distances between ``a.x[ia[t]]`` and ``b.x[ib[t]]`` for every ``t`` (direct differences)."""
+    out = np.empty(ia.size, dtype=a.x.dtype)
+    if not ia.size:
+        return out
+    faiss = _faiss() if a.x.dtype == np.float32 else None
+    if faiss is not None:
+        ia = np.ascontiguousarray(ia, dtype=np.int64)
+        ib = np.ascontiguousarray(ib, dtype=np.int64)
+        faiss.pairwise_indexed_L2sqr(a.x.shape[1], ia.size, faiss.swig_ptr(a.x), faiss.swig_ptr(ia),
+                                     faiss.swig_ptr(b.x), faiss.swig_ptr(ib), faiss.swig_ptr(out))
+        return out
+    step = max(1, _BLOCK_ELEMENTS // (4 * a.x.shape[1]))
+    for start in range(0, ia.size, step):
+        sl = slice(start, min(start + step, ia.size))
+        diff = a.x[ia[sl]] - b.x[ib[sl]]
+        out[sl] = np.einsum("ij,ij->i", diff, diff)
+    return out
+
+
+def _full_d2(a: _Side, rows: np.ndarray, b: _Side, centre: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Every squared distance from ``a.x[rows]`` to all of ``b``, a block of rows at a time (centred, in the
+    working precision, as the exact path computes them)."""
+    dtype = a.x.dtype
+    step = _rows(b.n)
+    for start in range(0, rows.size, step):
+        chunk = rows[start:start + step]
+        xa = a.x[chunk] - centre
+        h = np.empty((chunk.size, b.n), dtype=dtype)
+        col_step = _rows(b.x.shape[1])
+        for c0 in range(0, b.n, col_step):
+            cols = slice(c0, min(c0 + col_step, b.n))
+            h[:, cols] = xa @ (dtype.type(-2) * (b.x[cols] - centre)).T
+        h += a.sq[chunk, None].astype(dtype)
+        h += b.sq[None, :].astype(dtype)
+        yield chunk, np.maximum(h, 0, out=h)
+
+
+def _margin(loose: float, r2: np.ndarray) -> np.ndarray:
+    """How far a bound must clear a radius to decide a ball test without measuring: four times the float32 tie
+    tolerance (``loose``: the projection and the bounds are float32) plus a relative 1e-4."""
+    return 4 * loose + 1e-4 * r2
+
+
+def _list_end(dist: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per row, the searched-space distance no unlisted point is nearer than: the farthest listed one, or ``inf``
+    when the index listed fewer than asked (it returned every point it holds near the query)."""
+    full = (ids >= 0).all(axis=1)
+    return np.where(full, dist.max(axis=1, initial=0.0), np.inf)
+
+
+def _radii(side: _Side, index: _Index, k: int, width: int, slack: float, loose: float,
+           centre: np.ndarray) -> np.ndarray:
+    """Squared distance from each point to its k-th nearest other point of the same set.
+
+    The k candidates with the smallest lower bound are measured first; then every candidate whose lower bound is
+    under the k-th distance so far, until none is. The radius is final when no point beyond the candidate list
+    can be nearer (the list's farthest projected distance is past it); otherwise the search goes four times
+    further, and past 1,024 candidates compares the point with every other.
+    """
+    r2 = np.empty(side.n, dtype=np.float32)
+    rows = np.arange(side.n)
+    while rows.size:
+        if width >= min(side.n - 1, 1024):
+            for chunk, h in _full_d2(side, rows, side, centre):
+                h[np.arange(chunk.size), chunk] = np.inf
+                r2[chunk] = np.partition(h, k - 1, axis=1)[:, k - 1]
+            break
+        dist, ids = index.search(side.p[rows], width + 1)
+        valid = (ids >= 0) & (ids != rows[:, None])
+        safe = np.where(valid, ids, 0)
+        lower = np.where(valid, dist + (side.rho[rows, None] - side.rho[safe]) ** 2, np.inf)
+        d2 = np.full(ids.shape, np.inf, dtype=np.float32)
+        todo = np.zeros(ids.shape, dtype=bool)
+        np.put_along_axis(todo, np.argpartition(lower, k - 1, axis=1)[:, :k], True, axis=1)
+        todo &= valid
+        measured = np.zeros(ids.shape, dtype=bool)
+        while todo.any():
+            r, c = np.nonzero(todo)
+            d2[r, c] = _pair_d2(side, rows[r], side, ids[r, c])
+            measured |= todo
+            kth = np.partition(d2, k - 1, axis=1)[:, k - 1].astype(np.float64)
+            todo = valid & ~measured & (lower - _margin(loose, kth)[:, None] <= kth[:, None])
+        kth = np.partition(d2, k - 1, axis=1)[:, k - 1]
+        reach = _list_end(dist, ids) - _margin(loose, kth)  # no unlisted point is nearer than this
+        done = np.isfinite(kth) & ((reach >= kth - slack) | (kth <= slack))
+        r2[rows[done]] = kth[done]
+        rows, width = rows[~done], 4 * width
+    return r2
+
+
+def _members(balls: _Side, r2: np.ndarray, points: _Side, index: _Index, width: int, slack: float, loose: float,
+             centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """How many of ``points`` each ball (centre ``balls.x[i]``, squared radius ``r2[i]``) holds, and which points
+    lie in at least one ball.
+
+    Candidates come from the index; a candidate whose upper bound is inside the radius is counted, one whose lower
+    bound is outside is not, and only the rest are measured in the full space. Every point of a ball is nearer
+    than its radius, so a ball is complete when the candidate list reaches past the radius in the projection;
+    otherwise its search goes four times further (past 1,024 candidates, over every point).
+    """
+    counts = np.zeros(balls.n, dtype=np.int64)
+    held = np.zeros(points.n, dtype=bool)
+    rows = np.arange(balls.n)
+    while rows.size:
+        if width >= min(points.n, 1024):
+            for chunk, h in _full_d2(balls, rows, points, centre):
+                inside = h <= (r2[chunk] + slack)[:, None]
+                counts[chunk] = np.count_nonzero(inside, axis=1)
+                held |= inside.any(axis=0)
+            break
+        dist, ids = index.search(balls.p[rows], width)
         valid = ids >= 0
         safe = np.where(valid, ids, 0)
-        dots = np.matmul(y[safe], x[sl, :, None])[:, :, 0]
-        block = xn[sl, None] + yn[safe] - 2 * dots
-        block[~valid] = np.inf
-        out[sl] = block
-    return np.maximum(out, 0, out=out)
-
-
-def _balls(x: np.ndarray, xn: np.ndarray, r2: np.ndarray, y: np.ndarray, yn: np.ndarray, index: _Index,
-           queries: np.ndarray, candidates: int, slack: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What lies in the ball of each point of ``x`` (squared radius ``r2``) among the points of ``y``.
-
-    Returns the squared distance to the nearest point of ``y``, how many points of ``y`` each ball holds, and
-    which points of ``y`` lie in at least one ball. Every point in a ball is nearer than the ball's radius, so
-    it is among the ball centre's nearest neighbours: where every candidate was inside, the search goes four
-    times further (and past 1,024 candidates, over every point).
-    """
-    nearest = np.empty(x.shape[0], dtype=x.dtype)
-    counts = np.zeros(x.shape[0], dtype=np.int64)
-    held = np.zeros(y.shape[0], dtype=bool)
-    todo = np.arange(x.shape[0])
-    n, first = candidates, True
-    while todo.size:
-        if n >= min(y.shape[0], 1024):
-            step = _rows(y.shape[0])
-            for start in range(0, todo.size, step):
-                rows = todo[start:start + step]
-                h = x[rows] @ (x.dtype.type(-2) * y.T)
-                h += xn[rows, None]
-                h += yn[None, :]
-                inside = h <= (r2[rows] + slack)[:, None]
-                counts[rows] = np.count_nonzero(inside, axis=1)
-                held |= inside.any(axis=0)
-                if first:
-                    nearest[rows] = h.min(axis=1)
-            break
-        idx = index.search(queries if first else queries[todo], n)
-        d2 = _candidate_d2(x if first else x[todo], xn[todo], y, yn, idx)
-        if first:
-            nearest[:] = d2.min(axis=1)
-        inside = d2 <= (r2[todo] + slack)[:, None]
-        counts[todo] = np.count_nonzero(inside, axis=1)
-        held[idx[inside]] = True
-        todo = todo[counts[todo] >= idx.shape[1]]  # every candidate inside: there may be more
-        n, first = 4 * n, False
-    return np.maximum(nearest, 0), counts, held
-
-
-def _radii_from(fr_x: np.ndarray, norms: np.ndarray, idx: np.ndarray, k: int) -> np.ndarray:
-    d2 = _candidate_d2(fr_x, norms, fr_x, norms, idx)
-    d2[idx == np.arange(idx.shape[0])[:, None]] = np.inf  # a point is not its own neighbour
-    return np.partition(d2, k - 1, axis=1)[:, k - 1]
+        a, b = balls.rho[rows, None], points.rho[safe]
+        limit = r2[rows].astype(np.float64)[:, None]
+        margin = _margin(loose, limit)
+        inside = valid & (dist + (a + b) ** 2 + margin < limit)
+        unsure = valid & ~inside & (dist + (a - b) ** 2 - margin <= limit)
+        r, c = np.nonzero(unsure)
+        inside[r, c] = _pair_d2(balls, rows[r], points, ids[r, c]) <= limit[r, 0] + slack
+        done = _list_end(dist, ids) - margin[:, 0] > limit[:, 0] + slack
+        counts[rows[done]] = np.count_nonzero(inside[done], axis=1)
+        held[ids[done][inside[done]]] = True
+        rows, width = rows[~done], 4 * width
+    return counts, held
 
 
 def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: int = PROJECTION_DIMS,
                      candidates: int = CANDIDATES, projection: str = "pca", backend: str | None = None,
-                     rerank: bool = True, seed: int = 0, threads: int | None = None) -> PRDC:
+                     probes: int | None = None, seed: int = 0, threads: int | None = None) -> PRDC:
     """The four statistics from approximate neighbours (see the module notes), with standard errors.
 
     ``backend``: ``faiss-ivf`` (the default when faiss-cpu is installed: ``pip install 'gandiag[scale]'``),
     ``faiss`` (HNSW), ``usearch`` (HNSW), or ``brute`` (numpy matrix products in the projection; the default
-    without faiss). ``rerank``: measure the candidates' distances in the full space (otherwise in the projection).
+    without faiss). ``probes``: inverted lists the IVF index scans per query (default :data:`IVF_PROBES`).
+    Every ball test a candidate's bounds cannot decide is measured in the full space, so the only error left is a
+    neighbour the index did not list.
     """
     if backend is None:
         backend = default_backend()
     d = real.shape[1]
-    fr = _Frame(real, fake, _working_dtype(real, fake))
-    pr, pf = project(fr.real, fr.fake, dims, how=projection, seed=seed)
-    if rerank:
-        xr, xf, nr, nf, slack = fr.real, fr.fake, fr.nr, fr.nf, fr.real.dtype.type(fr.slack)
-    else:
-        xr, xf = pr, pf
-        nr, nf = np.einsum("ij,ij->i", pr, pr), np.einsum("ij,ij->i", pf, pf)
-        slack = np.float32(128 * np.finfo(np.float32).eps * max(float(nr.max()), float(nf.max()), 1e-30))
-    n_cand = max(candidates, k + 1)
-    real_index = _Index(pr, backend, threads)
-    r2_real = _radii_from(xr, nr, real_index.search(pr, n_cand), k)
-    fake_index = _Index(pf, backend, threads)
-    r2_fake = _radii_from(xf, nf, fake_index.search(pf, n_cand), k)
-    nearest_fake, fakes_in_ball, in_real_ball = _balls(xr, nr, r2_real, xf, nf, fake_index, pr, n_cand, slack)
-    covered = nearest_fake <= r2_real + slack
-    _, _, in_fake_ball = _balls(xf, nf, r2_fake, xr, nr, real_index, pf, n_cand, slack)
-    where = "full-space distances" if rerank else "distances in the projection"
-    method = f"approximate ({backend} on {projection} {min(dims, d)} dims, {n_cand} candidates, {where})"
-    return _result(covered, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)
+    rs, fs, centre = _sides(real, fake, dims, projection, seed)
+    biggest = max(float(rs.sq.max()), float(fs.sq.max()), 1e-30)
+    slack = 128 * float(np.finfo(rs.x.dtype).eps) * biggest  # ties, as in the exact path
+    loose = 128 * float(np.finfo(np.float32).eps) * biggest  # the float32 projection's resolution
+    width = max(candidates, k + 1)
+    real_index = _Index(rs.p, backend, threads, probes)
+    fake_index = _Index(fs.p, backend, threads, probes)
+    r2_real = _radii(rs, real_index, k, width, slack, loose, centre)
+    r2_fake = _radii(fs, fake_index, k, width, slack, loose, centre)
+    fakes_in_ball, in_real_ball = _members(rs, r2_real, fs, fake_index, width, slack, loose, centre)
+    _, in_fake_ball = _members(fs, r2_fake, rs, real_index, width, slack, loose, centre)
+    method = f"approximate ({backend} on {projection} {min(dims, d)} dims, full-space distances)"
+    return _result(fakes_in_ball > 0, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)

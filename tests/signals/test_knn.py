@@ -82,8 +82,31 @@ def test_projection_finds_the_neighbours_of_low_rank_data():
     want = knn.prdc_exact(real, fake).as_dict()
     for key in KEYS:
         assert got[key] == pytest.approx(want[key], abs=1e-6), key
-    worse = knn.prdc_approximate(real, fake, backend="brute", dims=16, candidates=8, rerank=False)
-    assert worse.method.endswith("distances in the projection)")
+
+
+@pytest.mark.parametrize("how", ["pca", "random"])
+def test_a_poor_projection_costs_time_not_accuracy(how):
+    """Four dimensions out of 64 of full-rank data rank the neighbours badly, but the projected distance is a lower
+    bound of the true one: every ball test the bounds cannot decide is measured in the full space and every list
+    that might miss a neighbour is searched further, so with an exact index the result is the exact one."""
+    real, fake = clusters(500, 64, 8, 0), clusters(400, 64, 5, 1)
+    got = knn.prdc_approximate(real, fake, backend="brute", dims=4, candidates=8, projection=how).as_dict()
+    want = knn.prdc_exact(real, fake).as_dict()
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=1e-6), key
+
+
+def test_the_bounds_decide_most_pairs_of_well_projected_data(monkeypatch):
+    """Low-rank data in a projection that keeps its span: the lower and upper bounds settle nearly every ball
+    test, so far fewer pairs are measured in the full space than the candidates listed."""
+    real = clusters(600, 96, 8, 0, rank=8)
+    fake = clusters(500, 96, 5, 1, rank=8)
+    measured = []
+    original = knn._pair_d2
+    monkeypatch.setattr(knn, "_pair_d2", lambda a, ia, b, ib: measured.append(ia.size) or original(a, ia, b, ib))
+    knn.prdc_approximate(real, fake, backend="brute", dims=16, candidates=16)
+    listed = 2 * (600 + 500) * 16  # two radius searches and two member searches of 16 candidates
+    assert sum(measured) < 0.5 * listed
 
 
 def test_balls_holding_more_points_than_candidates_are_searched_further():
@@ -97,6 +120,30 @@ def test_balls_holding_more_points_than_candidates_are_searched_further():
     assert want["density"] > 0.5
     assert got["density"] == pytest.approx(want["density"], abs=1e-9)
     assert got["precision"] == pytest.approx(want["precision"], abs=1e-9)
+
+
+def test_faiss_and_numpy_measure_the_same_pair_distances():
+    if importlib.util.find_spec("faiss") is None:
+        pytest.skip("faiss is not installed")
+    real, fake = clusters(300, 48, 8, 0), clusters(200, 48, 5, 1)
+    rs, fs, _ = knn._sides(real, fake, 8, "pca", 0)
+    rng = np.random.default_rng(0)
+    ia, ib = rng.integers(0, 300, 1000), rng.integers(0, 200, 1000)
+    got = knn._pair_d2(rs, ia, fs, ib)
+    want = ((real[ia].astype(np.float64) - fake[ib]) ** 2).sum(axis=1)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_generated_samples_on_one_point_are_judged_exactly():
+    """Full collapse: every generated sample is the same point. The generated radii are 0 and the real balls near
+    the point hold all of them; with the default index the statistics equal the exact ones."""
+    real = clusters(3000, 40, 8, 0)
+    fake = np.repeat(real[:1] + 0.01, 2500, axis=0)
+    got = knn.prdc_approximate(real, fake, dims=8).as_dict()
+    want = knn.prdc_exact(real, fake).as_dict()
+    assert want["density"] > 0.5
+    for key in KEYS:
+        assert got[key] == pytest.approx(want[key], abs=1e-9), key
 
 
 @pytest.mark.parametrize("backend", ["faiss-ivf", "faiss", "usearch"])
