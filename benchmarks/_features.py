@@ -18,18 +18,31 @@ import numpy as np
 SPECTRUM_DECAY = 0.8
 
 
-def feature_sets(n: int, d: int, *, n_clusters: int = 64, fake_clusters: int = 40, seed: int = 0
-                 ) -> tuple[np.ndarray, np.ndarray]:
+#: The other kinds of set the benchmark measures the approximate path on (``kind=``):
+#: ``flat``: a flatter spectrum (decay 0.4: a 128-dimensional projection keeps much less of each point, so the
+#: bounds decide fewer ball tests and more pairs are measured);
+#: ``collapse``: the generated set is 10 points repeated with a tiny jitter (a full collapse: balls holding
+#: thousands of generated samples, generated radii near 0).
+KINDS = ("partial", "flat", "collapse")
+
+
+def feature_sets(n: int, d: int, *, n_clusters: int = 64, fake_clusters: int = 40, seed: int = 0,
+                 kind: str = "partial") -> tuple[np.ndarray, np.ndarray]:
     """``(real, fake)``, each ``(n, d)`` float32."""
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((n_clusters, d)).astype(np.float32)
     q = rng.standard_normal((d, d), dtype=np.float32) / np.float32(np.sqrt(d))  # nearly orthonormal directions
-    sigma = (np.arange(1, d + 1) ** -SPECTRUM_DECAY)
+    sigma = (np.arange(1, d + 1) ** -(0.4 if kind == "flat" else SPECTRUM_DECAY))
     # total within-cluster spread comparable with the distance between two centres (sqrt(2 d))
     sigma *= 0.5 * np.sqrt(2 * d) / np.sqrt(np.sum(sigma**2))
     mixing = (sigma[:, None] * q.T).astype(np.float32)
     real = _draw(rng, n, centres, mixing, n_clusters, 1.0)
     fake = _draw(rng, n, centres, mixing, fake_clusters, 0.85)
+    if kind == "collapse":
+        jitter = 1e-3 * rng.standard_normal((n, d), dtype=np.float32)
+        fake = fake[rng.integers(0, 10, size=n)] + jitter
+    elif kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
     return real, fake
 
 
@@ -48,18 +61,21 @@ CACHE = Path(__file__).resolve().parents[1] / ".bench" / "diversity"  # gitignor
 CACHE_VERSION = 2
 
 
-def cached_exact(n: int, d: int, *, k: int = 5, seed: int = 0, sets=None) -> tuple[dict, float]:
-    """The exact statistics of ``feature_sets(n, d)`` and the seconds they took, computed once and kept on disk."""
+def cached_exact(n: int, d: int, *, k: int = 5, seed: int = 0, kind: str = "partial", sets=None
+                 ) -> tuple[dict, float]:
+    """The exact statistics of ``feature_sets(n, d, kind=kind)`` and the seconds they took, computed once and kept
+    on disk."""
     import json
     import time
 
     from gandiag.signals.knn import prdc_exact
 
-    path = CACHE / f"exact-v{CACHE_VERSION}-n{n}-d{d}-k{k}-s{seed}.json"
+    tag = "" if kind == "partial" else f"-{kind}"
+    path = CACHE / f"exact-v{CACHE_VERSION}-n{n}-d{d}-k{k}-s{seed}{tag}.json"
     if path.is_file():
         saved = json.loads(path.read_text())
         return saved["values"], saved["seconds"]
-    real, fake = sets if sets is not None else feature_sets(n, d, seed=seed)
+    real, fake = sets if sets is not None else feature_sets(n, d, seed=seed, kind=kind)
     start = time.perf_counter()
     values = prdc_exact(real, fake, k).as_dict()
     seconds = time.perf_counter() - start

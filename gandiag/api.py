@@ -46,6 +46,7 @@ def analyze(
     grid: tuple[int, int] | None = None,
     tile_shape: tuple[int, int] | None = None,
     scores: str | Path | bool | None = None,
+    full_set: str = "auto",
 ) -> Diagnosis:
     """Diagnose one GAN training run.
 
@@ -74,6 +75,10 @@ def analyze(
         ``.npy``, a folder of PNGs, or the tutorial's grid PNGs with ``grid``)
         and a real reference. By default ``samples.npz`` / ``real.npz`` beside
         the history are used; ``no_samples=True`` turns that off.
+    full_set : {'auto', 'exact', 'off'}
+        When the last snapshot holds more than 2,000 samples (the verdict's subsample), also compute precision,
+        recall, density and coverage on all of them against the whole reference (``auto``: approximate where
+        that is faster; ``exact``: every pair). They are reported, not judged.
 
     Returns
     -------
@@ -98,7 +103,7 @@ def analyze(
     table = {} if scores is False else probability_table(scores)
     prepared = prepare(run, columns=columns, input_format=input_format, d_loss_reduction=d_loss_reduction,
                        loss=loss, settle_fraction=settle_fraction, samples=samples, real=real,
-                       no_samples=no_samples, grid=grid, tile_shape=tile_shape)
+                       no_samples=no_samples, grid=grid, tile_shape=tile_shape, full_set=full_set)
     return judge(prepared, rules, table)
 
 
@@ -162,6 +167,7 @@ def prepare(
     no_samples: bool = False,
     grid: tuple[int, int] | None = None,
     tile_shape: tuple[int, int] | None = None,
+    full_set: str = "auto",
 ) -> Prepared:
     """Read a run and measure its samples: the rule-independent half of :func:`analyze`."""
     if isinstance(run, RunHistory):
@@ -185,7 +191,7 @@ def prepare(
     if source_path is None and samples is None:
         no_samples = True
     sample_inputs = discover(source_path or ".", samples=samples, real=real, no_samples=no_samples,
-                             grid=grid, tile_shape=tile_shape)
+                             grid=grid, tile_shape=tile_shape, full_set=full_set)
     snaps, snapshot_rows, sample_notes = snapshot_table(
         sample_inputs, last_step=int(history.steps[-1]) if len(history) else None)
     return Prepared(history, family, family_reason, sample_inputs, snaps, tuple(snapshot_rows),

@@ -295,6 +295,8 @@ def register(app: typer.Typer) -> None:
         real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy, FILE.npz:ARRAY of features, or an image folder).")] = None,
         no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz found beside a history.")] = False,
         grid: Annotated[str | None, typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
+        exact: Annotated[bool, typer.Option("--exact", help="Full-set sample statistics (last snapshot over 2,000 samples) from every pair, not approximate neighbours: minutes at 50,000 x 2,048.")] = False,
+        no_full_set: Annotated[bool, typer.Option("--no-full-set", help="Skip the full-set sample statistics; the verdict's 2,000-sample statistics are still computed.")] = False,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show healthy-range findings too.")] = False,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib); -1: every core.")] = 1,
         scheduler: Annotated[str | None, typer.Option(help="Run on a dask.distributed scheduler (tcp://HOST:PORT) through joblib's Dask backend; needs the dask extra.")] = None,
@@ -309,6 +311,10 @@ def register(app: typer.Typer) -> None:
         try:
             cfg, options, fail_verdicts = _settings(select, ignore, column, fail_on, input_format, d_loss_reduction,
                                                     loss, settle_fraction, no_samples, grid)
+            if exact and no_full_set:
+                raise UsageError("--exact and --no-full-set contradict each other",
+                                 hint="--exact: full-set statistics from every pair; --no-full-set: none")
+            options["full_set"] = "off" if no_full_set else ("exact" if exact else "auto")
             rule_set = load_rules(check_rule_paths([*cfg.rules, *(rules or [])]))
             if (samples or real) and len(paths) > 1:
                 raise UsageError("--samples/--real apply to one history; give one path",

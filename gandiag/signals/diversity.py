@@ -200,7 +200,7 @@ def _share_in_balls(space: _Space, query: int, balls: int, r2_balls: np.ndarray)
 # ----------------------------------------------------------------------------- k-NN statistics
 
 def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "auto",
-         seed: int = 0) -> dict[str, float]:
+         seed: int = 0, progress=None) -> dict[str, float]:
     """Precision, recall, density and coverage in one pass (shared k-NN radii), with standard errors.
 
     Parameters
@@ -219,6 +219,8 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
         and docs/diversity.md).
     seed : int
         Seed of the approximate path's projection and index.
+    progress : callable, optional
+        ``progress(done, total)`` as the work advances (for a progress bar).
 
     Returns
     -------
@@ -235,9 +237,9 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
     if method == "auto":
         method = knn.auto_method(r.shape[0], f.shape[0], r.shape[1])
     if method == "exact":
-        return knn.prdc_exact(r, f, k).as_dict()
+        return knn.prdc_exact(r, f, k, progress=progress).as_dict()
     if method == "approximate":
-        return knn.prdc_approximate(r, f, k, seed=seed).as_dict()
+        return knn.prdc_approximate(r, f, k, seed=seed, progress=progress).as_dict()
     raise ValueError(f"method must be 'auto', 'exact' or 'approximate', got {method!r}")
 
 

@@ -23,7 +23,7 @@ sets of this size, which is what decides whether two values differ.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -149,15 +149,24 @@ def _kth_radius2(x: np.ndarray, norms: np.ndarray, k: int, budget: int | None = 
     return np.maximum(out, 0, out=out)
 
 
-def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5) -> PRDC:
+#: ``progress(done, total)``: called as the work advances (blocks of the exact path, stages of the approximate one).
+Progress = Callable[[float, float], None]
+
+
+def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5, *, progress: Progress | None = None) -> PRDC:
     """Precision, recall, density and coverage from every pair of points (see the module notes)."""
     dims = real.shape[1]
     dtype = _working_dtype(real, fake)
     fr = _Frame(real, fake, dtype)
     budget = _budget(fr.real, fr.fake)
-    r2_real = _kth_radius2(fr.real, fr.nr, k, budget)
-    r2_fake = _kth_radius2(fr.fake, fr.nf, k, budget)
     n_real, n_fake = fr.real.shape[0], fr.fake.shape[0]
+    total = float(n_real * n_real + n_fake * n_fake + n_real * n_fake)  # pairs compared
+    r2_real = _kth_radius2(fr.real, fr.nr, k, budget)
+    if progress is not None:
+        progress(n_real * n_real, total)
+    r2_fake = _kth_radius2(fr.fake, fr.nf, k, budget)
+    if progress is not None:
+        progress(n_real * n_real + n_fake * n_fake, total)
     covered = np.empty(n_real, dtype=bool)
     in_fake_ball = np.empty(n_real, dtype=bool)
     fakes_in_ball = np.empty(n_real, dtype=np.int64)
@@ -175,6 +184,8 @@ def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5) -> PRDC:
         fakes_in_ball[sl] = np.count_nonzero(inside, axis=1)
         covered[sl] = fakes_in_ball[sl] > 0
         in_real_ball |= inside.any(axis=0)
+        if progress is not None:
+            progress(n_real * n_real + n_fake * n_fake + sl.stop * n_fake, total)
     return _result(covered, in_fake_ball, in_real_ball, fakes_in_ball, k, "exact", dims)
 
 
@@ -492,15 +503,20 @@ def _members(balls: _Side, r2: np.ndarray, points: _Side, index: _Index, width: 
 
 def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: int = PROJECTION_DIMS,
                      candidates: int = CANDIDATES, projection: str = "pca", backend: str | None = None,
-                     probes: int | None = None, seed: int = 0, threads: int | None = None) -> PRDC:
+                     probes: int | None = None, seed: int = 0, threads: int | None = None,
+                     progress: Progress | None = None) -> PRDC:
     """The four statistics from approximate neighbours (see the module notes), with standard errors.
 
     ``backend``: ``faiss-ivf`` (the default when faiss-cpu is installed: ``pip install 'gandiag[scale]'``),
     ``faiss`` (HNSW), ``usearch`` (HNSW), or ``brute`` (numpy matrix products in the projection; the default
     without faiss). ``probes``: inverted lists the IVF index scans per query (default :data:`IVF_PROBES`).
     Every ball test a candidate's bounds cannot decide is measured in the full space, so the only error left is a
-    neighbour the index did not list.
+    neighbour the index did not list. ``progress(done, 6)`` is called after each of the six stages.
     """
+    def stage(done: int) -> None:
+        if progress is not None:
+            progress(done, 6)
+
     if backend is None:
         backend = default_backend()
     d = real.shape[1]
@@ -509,11 +525,17 @@ def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: in
     slack = 128 * float(np.finfo(rs.x.dtype).eps) * biggest  # ties, as in the exact path
     loose = 128 * float(np.finfo(np.float32).eps) * biggest  # the float32 projection's resolution
     width = max(candidates, k + 1)
+    stage(1)
     real_index = _Index(rs.p, backend, threads, probes)
     fake_index = _Index(fs.p, backend, threads, probes)
+    stage(2)
     r2_real = _radii(rs, real_index, k, width, slack, loose, centre)
+    stage(3)
     r2_fake = _radii(fs, fake_index, k, width, slack, loose, centre)
+    stage(4)
     fakes_in_ball, in_real_ball = _members(rs, r2_real, fs, fake_index, width, slack, loose, centre)
+    stage(5)
     _, in_fake_ball = _members(fs, r2_fake, rs, real_index, width, slack, loose, centre)
+    stage(6)
     method = f"approximate ({backend} on {projection} {min(dims, d)} dims, full-space distances)"
     return _result(fakes_in_ball > 0, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)

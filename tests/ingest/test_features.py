@@ -93,3 +93,72 @@ def test_folder_mixing_image_sizes_names_the_file(tmp_path):
     with pytest.raises(InputError) as err:
         read_snapshots(tmp_path)
     assert "b.png" in err.value.one_line() and "64x64" in err.value.one_line()
+
+
+# ----------------------------------------------------------------------------- full-set statistics
+
+@pytest.fixture
+def big_feats(tmp_path):
+    """More generated samples than the verdict's 2,000-sample subsample: the full-set statistics are computed."""
+    rng = np.random.default_rng(3)
+    centres = rng.normal(0, 3, (12, 24))
+    real = (centres[rng.integers(0, 12, 2600)] + rng.normal(size=(2600, 24))).astype(np.float32)
+    fake = (centres[rng.integers(0, 7, 2400)] + 0.9 * rng.normal(size=(2400, 24))).astype(np.float32)
+    np.savez(tmp_path / "feats.npz", gen=fake, ref=real)
+    return tmp_path, real, fake
+
+
+def test_full_set_statistics_are_those_of_every_sample(big_feats):
+    from gandiag.signals import knn
+
+    folder, real, fake = big_feats
+    inputs = SampleInputs(folder / "feats.npz:gen", folder / "feats.npz:ref")
+    _, rows, notes = snapshot_table(inputs, last_step=500)
+    want = knn.prdc_exact(real, fake).as_dict()
+    last = rows[-1]
+    assert last["n_used"] == 1300  # the verdict's statistics: half the reference
+    assert last["full_n_fake"] == 2400 and last["full_n_real"] == 2600 and last["full_exact"] == 1.0
+    for key, value in want.items():
+        assert last[f"full_{key}"] == pytest.approx(value, abs=1e-12), key
+    line = next(n for n in notes if n.startswith("samples: all 2,400 generated samples of step 500"))
+    assert f"coverage {want['coverage']:.3f} +/- {want['coverage_se']:.3f}" in line and "every pair" in line
+
+
+def test_full_set_statistics_approximate_above_the_work_threshold(big_feats, monkeypatch):
+    """Where the exact path's work passes the threshold (lowered here) and faiss is installed, the approximate
+    path runs, says so, and stays within 0.01 of every pair."""
+    from gandiag.signals import knn
+
+    if knn.default_backend() != "faiss-ivf":
+        pytest.skip("faiss is not installed")
+    monkeypatch.setattr(knn, "AUTO_APPROXIMATE_WORK", 1.0)
+    folder, real, fake = big_feats
+    _, rows, notes = snapshot_table(SampleInputs(folder / "feats.npz:gen", folder / "feats.npz:ref"), last_step=500)
+    want = knn.prdc_exact(real, fake).as_dict()
+    assert rows[-1]["full_exact"] == 0.0
+    for key in ("coverage", "density", "precision", "recall"):
+        assert rows[-1][f"full_{key}"] == pytest.approx(want[key], abs=0.01), key
+    assert any("approximate neighbours" in n and "--exact" in n for n in notes)
+    _, rows, _ = snapshot_table(SampleInputs(folder / "feats.npz:gen", folder / "feats.npz:ref", full_set="exact"),
+                                last_step=500)
+    assert rows[-1]["full_exact"] == 1.0 and rows[-1]["full_density"] == pytest.approx(want["density"], abs=1e-12)
+
+
+def test_no_full_set_statistics_when_the_verdict_used_every_generated_sample(feats):
+    _, rows, notes = snapshot_table(SampleInputs(feats / "snaps", feats / "ref.npz:pool3"), last_step=None)
+    assert "full_coverage" not in rows[-1] and not any(n.startswith("samples: all") for n in notes)
+
+
+def test_cli_full_set_flags(big_feats):
+    folder, _, _ = big_feats
+    args = ["analyze", str(_history(folder)), "--samples", str(folder / "feats.npz:gen"),
+            "--real", str(folder / "feats.npz:ref")]
+    shown = CliRunner().invoke(app, args)
+    assert shown.exit_code in (0, 1), shown.output
+    assert "samples: all 2,400 generated samples" in shown.output and "warning: samples" not in shown.output
+    off = CliRunner().invoke(app, [*args, "--no-full-set", "-f", "json"])
+    assert off.exit_code in (0, 1) and "full_coverage" not in off.output
+    on = CliRunner().invoke(app, [*args, "-f", "json"])
+    assert '"full_coverage"' in on.output
+    both = CliRunner().invoke(app, [*args, "--exact", "--no-full-set"])
+    assert both.exit_code == 2 and "contradict" in both.output
