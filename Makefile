@@ -30,8 +30,10 @@ test-fast: $(STAMP)
 	$(PY) -m pytest -q -n auto -m "not train and not slow"
 
 bench: $(STAMP)
+	$(PY) -m pip install -q -e '.[train,dev,bench]'
 	$(PY) benchmarks/analyze_speed.py
 	$(PY) benchmarks/diversity_speed.py
+	$(PY) benchmarks/diversity_scale.py
 	$(PY) benchmarks/harness_speed.py
 	$(PY) benchmarks/many_runs.py
 	$(PY) benchmarks/monitor_speed.py
