@@ -224,10 +224,11 @@ def _sides(real: np.ndarray, fake: np.ndarray, dims: int, how: str, seed: int,
            fit_rows: int = 8192) -> tuple[_Side, _Side, np.ndarray]:
     """Both sets projected on ``dims`` axes (PCA fitted on a seeded subsample of both, or random), and the centre.
 
-    The points stay in the working precision of the exact path (float32 features above 32 dimensions, float64
-    otherwise); the projection, which only finds candidates and bounds, is float32.
+    Above 32 dimensions the points are float32 (a float64 feature file is converted: its distances move by about
+    1e-7 relative, and faiss measures float32 pairs four times faster than numpy); below, float64 as on the exact
+    path. The projection, which only finds candidates and bounds, is float32.
     """
-    dtype = _working_dtype(real, fake)
+    dtype = np.float64 if real.shape[1] < _FLOAT32_MIN_DIM else np.float32
     real = np.ascontiguousarray(real, dtype=dtype)
     fake = np.ascontiguousarray(fake, dtype=dtype)
     d = real.shape[1]
