@@ -213,10 +213,10 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
         Every pair of points (:func:`gandiag.signals.knn.prdc_exact`), whatever the size. Same as
         ``method="exact"``.
     method : {"auto", "exact", "approximate"}
-        ``auto`` compares every pair unless ``n_real * n_fake * dims`` exceeds
-        :data:`gandiag.signals.knn.AUTO_APPROXIMATE_WORK` and faiss is installed; then it uses
-        :func:`gandiag.signals.knn.prdc_approximate` (its error is measured in ``benchmarks/diversity_scale.py``
-        and docs/diversity.md).
+        ``auto`` (:func:`gandiag.signals.knn.prdc_auto`) compares every pair unless ``n_real * n_fake * dims``
+        exceeds :data:`gandiag.signals.knn.AUTO_APPROXIMATE_WORK`, faiss is installed and a 128-dimension PCA
+        keeps the data (:data:`gandiag.signals.knn.RESIDUAL_LIMIT`); then it uses the approximate path (its error
+        is measured in ``benchmarks/diversity_scale.py`` and docs/diversity.md).
     seed : int
         Seed of the approximate path's projection and index.
     progress : callable, optional
@@ -235,7 +235,7 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
     if exact:
         method = "exact"
     if method == "auto":
-        method = knn.auto_method(r.shape[0], f.shape[0], r.shape[1])
+        return knn.prdc_auto(r, f, k, seed=seed, progress=progress).as_dict()
     if method == "exact":
         return knn.prdc_exact(r, f, k, progress=progress).as_dict()
     if method == "approximate":

@@ -22,6 +22,7 @@ sets of this size, which is what decides whether two values differ.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -34,11 +35,44 @@ import numpy as np
 AUTO_APPROXIMATE_WORK = 1e10
 
 
+#: ``method="auto"`` also needs the projection to keep the data: above this median share of a point's squared norm
+#: (centred) left out of the 128-dimension projection, the bounds are too loose to decide ball tests and the
+#: candidate lists too short to be certain; the approximate path was measured within 0.01 of exact at 1.4-1.8%
+#: and 0.04 off (and slower than exact) at 15-19% (docs/diversity.md), so there every pair is compared instead.
+RESIDUAL_LIMIT = 0.05
+
+
 def auto_method(n_real: int, n_fake: int, dims: int) -> str:
-    """``"approximate"`` or ``"exact"``: what ``method="auto"`` runs for sets of these sizes."""
+    """``"approximate"`` or ``"exact"``: what ``method="auto"`` considers for sets of these sizes (before looking at
+    the data: :func:`prdc_auto` still compares every pair when the projection leaves too much out)."""
     if n_real * n_fake * dims > AUTO_APPROXIMATE_WORK and default_backend() == "faiss-ivf":
         return "approximate"
     return "exact"
+
+
+def prdc_auto(real: np.ndarray, fake: np.ndarray, k: int = 5, *, seed: int = 0,
+              progress: Progress | None = None) -> PRDC:
+    """``method="auto"``: the approximate path where it is faster and its projection keeps the data (at most
+    :data:`RESIDUAL_LIMIT` of the squared norm left out), every pair otherwise. ``PRDC.method`` says which, and
+    why when the projection decided."""
+    if auto_method(real.shape[0], fake.shape[0], real.shape[1]) == "exact":
+        return prdc_exact(real, fake, k, progress=progress)
+    rs, fs, centre = _sides(real, fake, PROJECTION_DIMS, "pca", seed)
+    left_out = _left_out(rs, fs)
+    if left_out > RESIDUAL_LIMIT:
+        result = prdc_exact(real, fake, k, progress=progress)
+        why = (f"exact: the {PROJECTION_DIMS}-dimension projection leaves {100 * left_out:.0f}% of the data out, more "
+               f"than the {100 * RESIDUAL_LIMIT:.0f}% the approximate path was measured within 0.01 at")
+        return dataclasses.replace(result, method=why)
+    return _approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
+                        candidates=CANDIDATES, probes=None, max_candidates=MAX_CANDIDATES, threads=None,
+                        progress=progress)
+
+
+def _left_out(rs: _Side, fs: _Side) -> float:
+    """Median share of a point's (centred) squared norm that the projection leaves out, over both sets."""
+    share = np.concatenate([s.rho ** 2 / np.maximum(s.sq, 1e-30) for s in (rs, fs)])
+    return float(np.median(share)) if share.size else 0.0
 #: Dimensions of the PCA projection the approximate index searches in (the data's own dimension when lower).
 PROJECTION_DIMS = 128
 #: Candidate neighbours per query taken from the index and measured again in the full space.
@@ -46,6 +80,12 @@ CANDIDATES = 32
 #: HNSW graph quality: candidates kept while building, and while searching (at least twice the neighbours asked).
 EF_CONSTRUCTION = 80
 EF_SEARCH = 96
+#: The longest candidate list searched on the bounds' account alone: a list the bounds still cannot certify there is
+#: cut (its radius or count kept; the method string says how many). Balls found to hold many points (a collapse)
+#: are searched further regardless.
+MAX_CANDIDATES = 128
+#: Queries handled at a time (bounds the candidate arrays: about 8,192 x 512 x 20 bytes at most).
+_CHUNK = 8192
 #: Inverted lists searched per query by the IVF index (of about 4 sqrt(n)).
 IVF_PROBES = 16
 #: Rows of a distance block: ``_BLOCK_ELEMENTS / n`` rows at a time keeps every block near 64 MB in float32.
@@ -371,7 +411,9 @@ class _Index:
         h += self.norms
         h += np.einsum("ij,ij->i", q, q)[:, None]
         ids = np.argpartition(h, n - 1, axis=1)[:, :n] if n < h.shape[1] else np.tile(np.arange(n), (q.shape[0], 1))
-        return np.maximum(np.take_along_axis(h, ids, axis=1), 0), ids
+        dist = np.take_along_axis(h, ids, axis=1)
+        order = np.argsort(dist, axis=1)  # nearest first, as the indexes list them
+        return np.maximum(np.take_along_axis(dist, order, axis=1), 0), np.take_along_axis(ids, order, axis=1)
 
 
 def _pair_d2(a: _Side, ia: np.ndarray, b: _Side, ib: np.ndarray) -> np.ndarray:
@@ -425,103 +467,127 @@ def _list_end(dist: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(full, dist.max(axis=1, initial=0.0), np.inf)
 
 
-def _radii(side: _Side, index: _Index, k: int, width: int, slack: float, loose: float,
-           centre: np.ndarray) -> np.ndarray:
+def _radii(side: _Side, index: _Index, k: int, width: int, slack: float, loose: float, centre: np.ndarray,
+           max_width: int, cut: list[int]) -> np.ndarray:
     """Squared distance from each point to its k-th nearest other point of the same set.
 
     The k candidates with the smallest lower bound are measured first; then every candidate whose lower bound is
     under the k-th distance so far, until none is. The radius is final when no point beyond the candidate list
     can be nearer (the list's farthest projected distance is past it); otherwise the search goes four times
-    further, and past 1,024 candidates compares the point with every other.
+    further, up to ``max_width`` candidates. A list still not certain there is *cut*: its k-th distance is kept
+    (an upper bound of the radius) and counted in ``cut[0]``. Where the lists would cover the whole set, every
+    point is compared.
     """
     r2 = np.empty(side.n, dtype=np.float32)
-    rows = np.arange(side.n)
-    while rows.size:
-        if width >= min(side.n - 1, 1024):
-            for chunk, h in _full_d2(side, rows, side, centre):
-                h[np.arange(chunk.size), chunk] = np.inf
-                r2[chunk] = np.partition(h, k - 1, axis=1)[:, k - 1]
-            break
-        dist, ids = index.search(side.p[rows], width + 1)
-        valid = (ids >= 0) & (ids != rows[:, None])
-        safe = np.where(valid, ids, 0)
-        lower = np.where(valid, dist + (side.rho[rows, None] - side.rho[safe]) ** 2, np.inf)
-        d2 = np.full(ids.shape, np.inf, dtype=np.float32)
-        todo = np.zeros(ids.shape, dtype=bool)
-        np.put_along_axis(todo, np.argpartition(lower, k - 1, axis=1)[:, :k], True, axis=1)
-        todo &= valid
-        measured = np.zeros(ids.shape, dtype=bool)
-        while todo.any():
-            r, c = np.nonzero(todo)
-            d2[r, c] = _pair_d2(side, rows[r], side, ids[r, c])
-            measured |= todo
-            kth = np.partition(d2, k - 1, axis=1)[:, k - 1].astype(np.float64)
-            todo = valid & ~measured & (lower - _margin(loose, kth)[:, None] <= kth[:, None])
-        kth = np.partition(d2, k - 1, axis=1)[:, k - 1]
-        reach = _list_end(dist, ids) - _margin(loose, kth)  # no unlisted point is nearer than this
-        done = np.isfinite(kth) & ((reach >= kth - slack) | (kth <= slack))
-        r2[rows[done]] = kth[done]
-        rows, width = rows[~done], 4 * width
+    for start in range(0, side.n, _CHUNK):  # bounded memory: the candidate arrays of one chunk of queries
+        rows, w = np.arange(start, min(start + _CHUNK, side.n)), width
+        while rows.size:
+            if w >= side.n - 1:
+                for chunk, h in _full_d2(side, rows, side, centre):
+                    h[np.arange(chunk.size), chunk] = np.inf
+                    r2[chunk] = np.partition(h, k - 1, axis=1)[:, k - 1]
+                break
+            dist, ids = index.search(side.p[rows], w + 1)
+            valid = (ids >= 0) & (ids != rows[:, None])
+            safe = np.where(valid, ids, 0)
+            lower = np.where(valid, dist + (side.rho[rows, None] - side.rho[safe]) ** 2, np.inf)
+            d2 = np.full(ids.shape, np.inf, dtype=np.float32)
+            todo = np.zeros(ids.shape, dtype=bool)
+            np.put_along_axis(todo, np.argpartition(lower, k - 1, axis=1)[:, :k], True, axis=1)
+            todo &= valid
+            measured = np.zeros(ids.shape, dtype=bool)
+            while todo.any():
+                r, c = np.nonzero(todo)
+                d2[r, c] = _pair_d2(side, rows[r], side, ids[r, c])
+                measured |= todo
+                kth = np.partition(d2, k - 1, axis=1)[:, k - 1].astype(np.float64)
+                todo = valid & ~measured & (lower - _margin(loose, kth)[:, None] <= kth[:, None])
+            kth = np.partition(d2, k - 1, axis=1)[:, k - 1]
+            reach = _list_end(dist, ids) - _margin(loose, kth)  # no unlisted point is nearer than this
+            done = np.isfinite(kth) & ((reach >= kth - slack) | (kth <= slack))
+            if 4 * w > max_width and 4 * w < side.n - 1:
+                give_up = np.isfinite(kth) & ~done
+                cut[0] += int(give_up.sum())
+                done |= give_up
+            r2[rows[done]] = kth[done]
+            rows, w = rows[~done], 4 * w
     return r2
 
 
 def _members(balls: _Side, r2: np.ndarray, points: _Side, index: _Index, width: int, slack: float, loose: float,
-             centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+             centre: np.ndarray, max_width: int, cut: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """How many of ``points`` each ball (centre ``balls.x[i]``, squared radius ``r2[i]``) holds, and which points
     lie in at least one ball.
 
     Candidates come from the index; a candidate whose upper bound is inside the radius is counted, one whose lower
     bound is outside is not, and only the rest are measured in the full space. Every point of a ball is nearer
     than its radius, so a ball is complete when the candidate list reaches past the radius in the projection;
-    otherwise its search goes four times further (past 1,024 candidates, over every point).
+    otherwise its search goes four times further. A ball whose farthest quarter of candidates still holds members
+    is big (a collapse piles samples into it): it is searched further, and past 1,024 candidates over every point.
+    One whose farthest quarter holds none is only uncertain because the bounds are loose: past ``max_width``
+    candidates its count is kept and it is counted in ``cut[0]``.
     """
     counts = np.zeros(balls.n, dtype=np.int64)
     held = np.zeros(points.n, dtype=bool)
-    rows = np.arange(balls.n)
-    while rows.size:
-        if width >= min(points.n, 1024):
-            for chunk, h in _full_d2(balls, rows, points, centre):
-                inside = h <= (r2[chunk] + slack)[:, None]
-                counts[chunk] = np.count_nonzero(inside, axis=1)
-                held |= inside.any(axis=0)
-            break
-        dist, ids = index.search(balls.p[rows], width)
-        valid = ids >= 0
-        safe = np.where(valid, ids, 0)
-        a, b = balls.rho[rows, None], points.rho[safe]
-        limit = r2[rows].astype(np.float64)[:, None]
-        margin = _margin(loose, limit)
-        inside = valid & (dist + (a + b) ** 2 + margin < limit)
-        unsure = valid & ~inside & (dist + (a - b) ** 2 - margin <= limit)
-        r, c = np.nonzero(unsure)
-        inside[r, c] = _pair_d2(balls, rows[r], points, ids[r, c]) <= limit[r, 0] + slack
-        done = _list_end(dist, ids) - margin[:, 0] > limit[:, 0] + slack
-        counts[rows[done]] = np.count_nonzero(inside[done], axis=1)
-        held[ids[done][inside[done]]] = True
-        rows, width = rows[~done], 4 * width
+    for start in range(0, balls.n, _CHUNK):
+        rows, w = np.arange(start, min(start + _CHUNK, balls.n)), width
+        while rows.size:
+            if w >= min(points.n, 1024):
+                for chunk, h in _full_d2(balls, rows, points, centre):
+                    inside = h <= (r2[chunk] + slack)[:, None]
+                    counts[chunk] = np.count_nonzero(inside, axis=1)
+                    held |= inside.any(axis=0)
+                break
+            dist, ids = index.search(balls.p[rows], w)
+            valid = ids >= 0
+            safe = np.where(valid, ids, 0)
+            a, b = balls.rho[rows, None], points.rho[safe]
+            limit = r2[rows].astype(np.float64)[:, None]
+            margin = _margin(loose, limit)
+            inside = valid & (dist + (a + b) ** 2 + margin < limit)
+            unsure = valid & ~inside & (dist + (a - b) ** 2 - margin <= limit)
+            r, c = np.nonzero(unsure)
+            inside[r, c] = _pair_d2(balls, rows[r], points, ids[r, c]) <= limit[r, 0] + slack
+            done = _list_end(dist, ids) - margin[:, 0] > limit[:, 0] + slack
+            if 4 * w > max_width:
+                far = np.argsort(dist, axis=1)[:, -max(1, ids.shape[1] // 4):]  # the farthest quarter listed
+                give_up = ~done & ~np.take_along_axis(inside, far, axis=1).any(axis=1)
+                cut[0] += int(give_up.sum())
+                done |= give_up
+            counts[rows[done]] = np.count_nonzero(inside[done], axis=1)
+            held[ids[done][inside[done]]] = True
+            rows, w = rows[~done], 4 * w
     return counts, held
 
 
 def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: int = PROJECTION_DIMS,
                      candidates: int = CANDIDATES, projection: str = "pca", backend: str | None = None,
-                     probes: int | None = None, seed: int = 0, threads: int | None = None,
-                     progress: Progress | None = None) -> PRDC:
+                     probes: int | None = None, max_candidates: int = MAX_CANDIDATES, seed: int = 0,
+                     threads: int | None = None, progress: Progress | None = None) -> PRDC:
     """The four statistics from approximate neighbours (see the module notes), with standard errors.
 
     ``backend``: ``faiss-ivf`` (the default when faiss-cpu is installed: ``pip install 'gandiag[scale]'``),
     ``faiss`` (HNSW), ``usearch`` (HNSW), or ``brute`` (numpy matrix products in the projection; the default
     without faiss). ``probes``: inverted lists the IVF index scans per query (default :data:`IVF_PROBES`).
-    Every ball test a candidate's bounds cannot decide is measured in the full space, so the only error left is a
-    neighbour the index did not list. ``progress(done, 6)`` is called after each of the six stages.
+    Every ball test a candidate's bounds cannot decide is measured in the full space, so the error left is a
+    neighbour the index did not list, or one beyond a list cut at ``max_candidates`` (the method string counts
+    them). ``progress(done, 6)`` is called after each of the six stages.
     """
+    if backend is None:
+        backend = default_backend()
+    rs, fs, centre = _sides(real, fake, dims, projection, seed)
+    return _approximate(rs, fs, centre, k, backend=backend, dims=dims, projection=projection, candidates=candidates,
+                        probes=probes, max_candidates=max_candidates, threads=threads, progress=progress)
+
+
+def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: str, dims: int, projection: str,
+                 candidates: int, probes: int | None, max_candidates: int, threads: int | None,
+                 progress: Progress | None) -> PRDC:
     def stage(done: int) -> None:
         if progress is not None:
             progress(done, 6)
 
-    if backend is None:
-        backend = default_backend()
-    d = real.shape[1]
-    rs, fs, centre = _sides(real, fake, dims, projection, seed)
+    d = rs.x.shape[1]
     biggest = max(float(rs.sq.max()), float(fs.sq.max()), 1e-30)
     slack = 128 * float(np.finfo(rs.x.dtype).eps) * biggest  # ties, as in the exact path
     loose = 128 * float(np.finfo(np.float32).eps) * biggest  # the float32 projection's resolution
@@ -530,13 +596,18 @@ def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: in
     real_index = _Index(rs.p, backend, threads, probes)
     fake_index = _Index(fs.p, backend, threads, probes)
     stage(2)
-    r2_real = _radii(rs, real_index, k, width, slack, loose, centre)
+    cut = [0]
+    r2_real = _radii(rs, real_index, k, width, slack, loose, centre, max_candidates, cut)
     stage(3)
-    r2_fake = _radii(fs, fake_index, k, width, slack, loose, centre)
+    r2_fake = _radii(fs, fake_index, k, width, slack, loose, centre, max_candidates, cut)
     stage(4)
-    fakes_in_ball, in_real_ball = _members(rs, r2_real, fs, fake_index, width, slack, loose, centre)
+    fakes_in_ball, in_real_ball = _members(rs, r2_real, fs, fake_index, width, slack, loose, centre,
+                                           max_candidates, cut)
     stage(5)
-    _, in_fake_ball = _members(fs, r2_fake, rs, real_index, width, slack, loose, centre)
+    _, in_fake_ball = _members(fs, r2_fake, rs, real_index, width, slack, loose, centre, max_candidates, cut)
     stage(6)
-    method = f"approximate ({backend} on {projection} {min(dims, d)} dims, full-space distances)"
+    lists = 2 * (rs.n + fs.n)
+    method = (f"approximate ({backend} on {projection} {min(dims, d)} dims, full-space distances; the projection "
+              f"leaves {100 * _left_out(rs, fs):.1f}% out; {cut[0]:,} of {lists:,} candidate lists cut at "
+              f"{max_candidates})")
     return _result(fakes_in_ball > 0, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)

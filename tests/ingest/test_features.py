@@ -138,7 +138,7 @@ def test_full_set_statistics_approximate_above_the_work_threshold(big_feats, mon
     assert rows[-1]["full_exact"] == 0.0
     for key in ("coverage", "density", "precision", "recall"):
         assert rows[-1][f"full_{key}"] == pytest.approx(want[key], abs=0.01), key
-    assert any("approximate neighbours" in n and "--exact" in n for n in notes)
+    assert any("approximate (faiss-ivf" in n and "--exact" in n for n in notes)
     _, rows, _ = snapshot_table(SampleInputs(folder / "feats.npz:gen", folder / "feats.npz:ref", full_set="exact"),
                                 last_step=500)
     assert rows[-1]["full_exact"] == 1.0 and rows[-1]["full_density"] == pytest.approx(want["density"], abs=1e-12)

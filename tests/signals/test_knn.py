@@ -95,10 +95,32 @@ def test_a_poor_projection_costs_time_not_accuracy(how):
     bound of the true one: every ball test the bounds cannot decide is measured in the full space and every list
     that might miss a neighbour is searched further, so with an exact index the result is the exact one."""
     real, fake = clusters(500, 64, 8, 0), clusters(400, 64, 5, 1)
-    got = knn.prdc_approximate(real, fake, backend="brute", dims=4, candidates=8, projection=how).as_dict()
+    got = knn.prdc_approximate(real, fake, backend="brute", dims=4, candidates=8, projection=how,
+                               max_candidates=10**6).as_dict()
     want = knn.prdc_exact(real, fake).as_dict()
     for key in KEYS:
         assert got[key] == pytest.approx(want[key], abs=1e-6), key
+
+
+def test_lists_cut_at_the_cap_are_counted_in_the_method():
+    real, fake = clusters(500, 64, 8, 0), clusters(400, 64, 5, 1)
+    capped = knn.prdc_approximate(real, fake, backend="brute", dims=4, candidates=8, max_candidates=8)
+    assert "candidate lists cut at 8" in capped.method and not capped.method.split(";")[-1].startswith(" 0 of")
+
+
+def test_auto_compares_every_pair_when_the_projection_leaves_too_much_out(monkeypatch):
+    """Full-rank 200-dimensional data: a 128-dimension PCA leaves about a third of each point out, far above the
+    limit, so ``prdc_auto`` compares every pair (and says why) even where the work would call for the index."""
+    if knn.default_backend() != "faiss-ivf":
+        pytest.skip("faiss is not installed")
+    monkeypatch.setattr(knn, "AUTO_APPROXIMATE_WORK", 1.0)
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(size=(600, 200)).astype(np.float32), rng.normal(size=(500, 200)).astype(np.float32)
+    got = knn.prdc_auto(real, fake)
+    assert got.method.startswith("exact: the 128-dimension projection leaves") and "% of the data out" in got.method
+    assert got.as_dict() == knn.prdc_exact(real, fake).as_dict()
+    low = clusters(600, 200, 8, 0, rank=8)  # 15 dimensions of variation: the projection keeps all of it
+    assert knn.prdc_auto(low, clusters(500, 200, 5, 1, rank=8)).method.startswith("approximate")
 
 
 def test_the_bounds_decide_most_pairs_of_well_projected_data(monkeypatch):
@@ -144,7 +166,7 @@ def test_generated_samples_on_one_point_are_judged_exactly():
     the point hold all of them; with the default index the statistics equal the exact ones."""
     real = clusters(3000, 40, 8, 0)
     fake = np.repeat(real[:1] + 0.01, 2500, axis=0)
-    got = knn.prdc_approximate(real, fake, dims=8).as_dict()
+    got = knn.prdc_approximate(real, fake).as_dict()
     want = knn.prdc_exact(real, fake).as_dict()
     assert want["density"] > 0.5
     for key in KEYS:
