@@ -108,7 +108,7 @@ def _last_reference(fake, real, seed, prepared):
 
     if real is None:
         return None
-    n_fake = int(np.isfinite(np.asarray(fake, dtype=float).reshape(len(fake), -1)).all(axis=1).sum())
+    n_fake = int(np.isfinite(np.asarray(fake).reshape(len(fake), -1)).all(axis=1).sum())  # no float64 copy
     m = min(n_fake, len(real) // 2, DEFAULT_MAX_SAMPLES)
     if m < MIN_SAMPLES:
         return prepared
@@ -144,8 +144,9 @@ class SnapshotStats:
 
             raise UsageError(f"snapshot steps must increase: got step {step} after {self.rows[-1]['step']}",
                              hint="Give each snapshot the step it was generated at")
-        stats = snapshot_signals(samples, self.real, seed=self.seed, reference=self._prepared, dup_rms=self.dup_rms)
+        # prepared before measuring, so the snapshot is compared with it (not a second copy built inside)
         self._prepared = _last_reference(samples, self.real, self.seed, self._prepared)
+        stats = snapshot_signals(samples, self.real, seed=self.seed, reference=self._prepared, dup_rms=self.dup_rms)
         stats["coverage_ratio"] = _ratio(stats["coverage"], stats["coverage_ref"])
         stats["density_ratio"] = _ratio(stats["density"], stats["density_ref"])
         stats["precision_ratio"] = _ratio(stats["precision"], stats["precision_ref"])
