@@ -22,8 +22,10 @@ SPECTRUM_DECAY = 0.8
 #: ``flat``: a flatter spectrum (decay 0.4: a 128-dimensional projection keeps much less of each point, so the
 #: bounds decide fewer ball tests and more pairs are measured);
 #: ``collapse``: the generated set is 10 points repeated with a tiny jitter (a full collapse: balls holding
-#: thousands of generated samples, generated radii near 0).
-KINDS = ("partial", "flat", "collapse")
+#: thousands of generated samples, generated radii near 0);
+#: ``mid``: decay 0.6, between the two spectra (where the approximate path's 5% limit was checked).
+KINDS = ("partial", "flat", "collapse", "mid")
+DECAY = {"flat": 0.4, "mid": 0.6}
 
 
 def feature_sets(n: int, d: int, *, n_clusters: int = 64, fake_clusters: int = 40, seed: int = 0,
@@ -32,7 +34,7 @@ def feature_sets(n: int, d: int, *, n_clusters: int = 64, fake_clusters: int = 4
     rng = np.random.default_rng(seed)
     centres = rng.standard_normal((n_clusters, d)).astype(np.float32)
     q = rng.standard_normal((d, d), dtype=np.float32) / np.float32(np.sqrt(d))  # nearly orthonormal directions
-    sigma = (np.arange(1, d + 1) ** -(0.4 if kind == "flat" else SPECTRUM_DECAY))
+    sigma = (np.arange(1, d + 1) ** -DECAY.get(kind, SPECTRUM_DECAY))
     # total within-cluster spread comparable with the distance between two centres (sqrt(2 d))
     sigma *= 0.5 * np.sqrt(2 * d) / np.sqrt(np.sum(sigma**2))
     mixing = (sigma[:, None] * q.T).astype(np.float32)

@@ -40,6 +40,14 @@ AUTO_APPROXIMATE_WORK = 1e10
 #: candidate lists too short to be certain; the approximate path was measured within 0.01 of exact at 1.4-1.8%
 #: and 0.04 off (and slower than exact) at 15-19% (docs/diversity.md), so there every pair is compared instead.
 RESIDUAL_LIMIT = 0.05
+#: And where, once the radii are found, more than this share of their candidate lists could not be certified (cut at
+#: :data:`MAX_CANDIDATES`), ``auto`` gives up the approximate path and compares every pair. Measured: 0.07-0.5% cut
+#: where it was within 0.0001 of exact, 58% where it was 0.016 off (docs/diversity.md).
+CUT_LIMIT = 0.05
+
+
+class _Uncertain(Exception):
+    """The approximate path could not certify enough of its candidate lists (``args[0]``: the share cut)."""
 
 
 def auto_method(n_real: int, n_fake: int, dims: int) -> str:
@@ -60,13 +68,17 @@ def prdc_auto(real: np.ndarray, fake: np.ndarray, k: int = 5, *, seed: int = 0,
     rs, fs, centre = _sides(real, fake, PROJECTION_DIMS, "pca", seed)
     left_out = _left_out(rs, fs)
     if left_out > RESIDUAL_LIMIT:
-        result = prdc_exact(real, fake, k, progress=progress)
         why = (f"exact: the {PROJECTION_DIMS}-dimension projection leaves {100 * left_out:.0f}% of the data out, more "
                f"than the {100 * RESIDUAL_LIMIT:.0f}% the approximate path was measured within 0.01 at")
-        return dataclasses.replace(result, method=why)
-    return _approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
-                        candidates=CANDIDATES, probes=None, max_candidates=MAX_CANDIDATES, threads=None,
-                        progress=progress)
+        return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
+    try:
+        return _approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
+                            candidates=CANDIDATES, probes=None, max_candidates=MAX_CANDIDATES, threads=None,
+                            progress=progress, max_cut_share=CUT_LIMIT)
+    except _Uncertain as uncertain:
+        why = (f"exact: the approximate path could not certify {100 * uncertain.args[0]:.0f}% of its nearest-"
+               f"neighbour lists, more than the {100 * CUT_LIMIT:.0f}% it was measured within 0.01 at")
+        return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
 
 
 def _left_out(rs: _Side, fs: _Side) -> float:
@@ -582,7 +594,7 @@ def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: in
 
 def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: str, dims: int, projection: str,
                  candidates: int, probes: int | None, max_candidates: int, threads: int | None,
-                 progress: Progress | None) -> PRDC:
+                 progress: Progress | None, max_cut_share: float | None = None) -> PRDC:
     def stage(done: int) -> None:
         if progress is not None:
             progress(done, 6)
@@ -600,6 +612,8 @@ def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: s
     r2_real = _radii(rs, real_index, k, width, slack, loose, centre, max_candidates, cut)
     stage(3)
     r2_fake = _radii(fs, fake_index, k, width, slack, loose, centre, max_candidates, cut)
+    if max_cut_share is not None and cut[0] > max_cut_share * (rs.n + fs.n):
+        raise _Uncertain(cut[0] / (rs.n + fs.n))
     stage(4)
     fakes_in_ball, in_real_ball = _members(rs, r2_real, fs, fake_index, width, slack, loose, centre,
                                            max_candidates, cut)

@@ -123,6 +123,22 @@ def test_auto_compares_every_pair_when_the_projection_leaves_too_much_out(monkey
     assert knn.prdc_auto(low, clusters(500, 200, 5, 1, rank=8)).method.startswith("approximate")
 
 
+def test_auto_compares_every_pair_when_too_many_lists_cannot_be_certified(monkeypatch):
+    """The projection keeps enough (the residual check passes) but the radii's lists are cut: past the share
+    measured to hold, ``prdc_auto`` gives the approximate path up and compares every pair."""
+    if knn.default_backend() != "faiss-ivf":
+        pytest.skip("faiss is not installed")
+    monkeypatch.setattr(knn, "AUTO_APPROXIMATE_WORK", 1.0)
+    monkeypatch.setattr(knn, "MAX_CANDIDATES", 6)  # a list not certified at its first length is cut
+    monkeypatch.setattr(knn, "CANDIDATES", 6)
+    real, fake = clusters(600, 200, 8, 0, rank=8), clusters(500, 200, 5, 1, rank=8)
+    assert knn.prdc_auto(real, fake).method.startswith("approximate")  # a few lists cut: within the limit
+    monkeypatch.setattr(knn, "CUT_LIMIT", 0.001)
+    got = knn.prdc_auto(real, fake)
+    assert got.method.startswith("exact: the approximate path could not certify"), got.method
+    assert got.as_dict() == knn.prdc_exact(real, fake).as_dict()
+
+
 def test_the_bounds_decide_most_pairs_of_well_projected_data(monkeypatch):
     """Low-rank data in a projection that keeps its span: the lower and upper bounds settle nearly every ball
     test, so far fewer pairs are measured in the full space than the candidates listed."""
