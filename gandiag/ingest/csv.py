@@ -1,6 +1,6 @@
 """CSV histories: gandiag's own, the tutorial's columns, Keras CSVLogger, Lightning, W&B/MLflow exports.
 
-Read with pandas' C parser. Handles ``,`` ``;`` or tab separators, gzip,
+Read with pandas' C parser (small files of plain numbers without it: see ``_SMALL_BYTES``). Handles ``,`` ``;`` or tab separators, gzip,
 a UTF-8 BOM, CRLF, ``NA``, sparse rows (merged by step later), a truncated
 last line from a killed run (dropped with a warning) and NaN/inf values
 (kept: they are evidence of divergence).
@@ -9,6 +9,7 @@ last line from a killed run (dropped with a warning) and NaN/inf values
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +82,14 @@ def read(path, **_options) -> RawTable:
         return _read_stream(stream)
 
 
+#: A CSV whose whole text is at most this long is read without pandas when every field is a plain number or empty
+#: (the common case: gandiag's, Keras CSVLogger's, Lightning's). ``import pandas`` costs 0.6-0.9 s, most of a cold
+#: start; anything else (quotes, words, ragged rows) goes to pandas, which reads and reports it as before.
+_SMALL_BYTES = 1 << 20
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+
+
 def _read_stream(stream) -> RawTable:
-    import warnings as _warnings
-
-    import pandas as pd
-
     where = stream.where
     head = stream.head(8192)
     if not head.strip() and not stream.head(len(head) + 1)[len(head):]:
@@ -110,14 +114,58 @@ def _read_stream(stream) -> RawTable:
     # A killed run can leave its last line half-written (fewer fields than the
     # header): the stream holds the last line back and drops it with a warning.
     stream.hold_last_line(sep.encode(), len(header))
-    counted = _RowLimit(stream, len(header))
+    counted = io.BufferedReader(_RowLimit(stream, len(header)), buffer_size=1 << 18)
+    start = counted.read(_SMALL_BYTES)  # short only at the end of the stream
+    if len(start) < _SMALL_BYTES:
+        plain = _read_plain(start, sep)
+        if plain is not None:
+            return _table(*plain, sep, where, stream)
+        source = io.BytesIO(start)
+    else:
+        source = io.BufferedReader(_Chain(start, counted), buffer_size=1 << 18)
+    return _table(*_read_pandas(source, sep, where), sep, where, stream)
+
+
+def _read_plain(data: bytes, sep: str) -> tuple[list[str], list[tuple[np.ndarray, np.ndarray] | None], int] | None:
+    """Names, columns and row count of a small CSV of plain numbers, or ``None`` for anything pandas should read."""
+    text = data.decode("utf-8", errors="replace")
+    if '"' in text or "\r" in text.replace("\r\n", "\n"):
+        return None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
+    if len(lines) < 2 or any(not ln.strip() for ln in lines):
+        return None
+    names = lines[0].split(sep)
+    if any(not name.strip() for name in names):
+        return None  # pandas names an unnamed column itself
+    rows = [ln.split(sep) for ln in lines[1:]]
+    if any(len(row) != len(names) for row in rows):
+        return None
+    columns: list[tuple[np.ndarray, np.ndarray] | None] = []
+    match = _PLAIN_NUMBER.fullmatch
+    for fields in zip(*rows):
+        if not all(f == "" or match(f) for f in fields):
+            return None
+        values = np.array([float(f) if f else np.nan for f in fields], dtype=float)
+        columns.append((values, np.isinf(values)))
+    return names, columns, len(rows)
+
+
+def _read_pandas(source, sep: str, where: str) -> tuple[list[str], list[tuple[np.ndarray, np.ndarray] | None], int]:
+    """Names, columns (``None`` for a text column) and row count, read by pandas' C parser."""
+    import warnings as _warnings
+
+    import pandas as pd
+
     try:
         with _warnings.catch_warnings():
             # pandas takes a first row with one field more than the header as an index column
             # (and drops data with index_col=False): a malformed file, not a history.
             _warnings.simplefilter("error", pd.errors.ParserWarning)
             df = pd.read_csv(
-                io.BufferedReader(counted, buffer_size=1 << 18), sep=sep, engine="c", index_col=False,
+                source, sep=sep, engine="c", index_col=False,
                 # 'nan' is NOT a missing marker: a logged NaN is evidence of divergence,
                 # an empty field is a metric not logged on that row (sparse logs).
                 na_values=["", "NA", "N/A", "null", "None", "<NA>"], keep_default_na=False,
@@ -133,37 +181,43 @@ def _read_stream(stream) -> RawTable:
                          hint="Every row needs as many fields as the header; fix or remove the bad line") from None
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text ({exc.reason})", where=where, hint="Save the log as UTF-8") from None
+    columns: list[tuple[np.ndarray, np.ndarray] | None] = []
+    for i, name in enumerate(df.columns):
+        col = df.iloc[:, i]
+        if col.dtype.kind in "fiub":
+            values = col.to_numpy(dtype=float, na_value=np.nan)
+            columns.append((values, np.isinf(values)))
+        else:
+            values, nf = _coerce(col, str(name).strip(), resolve_role(str(name).strip()), where)
+            columns.append(None if values is None else (values, nf))
+    return [str(c) for c in df.columns], columns, int(df.shape[0])
+
+
+def _table(raw_names: list[str], read: list[tuple[np.ndarray, np.ndarray] | None], n_rows: int, sep: str,
+           where: str, stream) -> RawTable:
+    """The :class:`RawTable` of a read CSV: names stripped and made unique, text columns left out, steps 1-based."""
     warnings: list[str] = list(stream.warnings)
-    if df.shape[0] == 0:
+    if n_rows == 0:
         raise InputError("the file has a header but no data rows", where=where,
                          hint="The run logged no step yet; wait for it or check the path")
     names: list[str] = []
-    for c in df.columns:
+    for c in raw_names:
         name = str(c).strip()
         base, k = name, 1
         while name in names:  # " a" and "a" collide once stripped: keep both, the later one renamed
             name, k = f"{base}.{k}", k + 1
         names.append(name)
-    df.columns = names
 
     columns: dict[str, np.ndarray] = {}
     nonfinite: dict[str, np.ndarray] = {}
-    for name in df.columns:
-        col = df[name]
-        role = resolve_role(name)
-        if col.dtype.kind in "fiub":
-            values = col.to_numpy(dtype=float, na_value=np.nan)
-            nf = np.isinf(values)
-        else:
-            values, nf = _coerce(col, name, role, where)
-            if values is None:
-                continue  # a text column (a timestamp, a run name): not a metric
-        columns[name] = values
-        nonfinite[name] = nf
+    for name, got in zip(names, read):
+        if got is None:
+            continue  # a text column (a timestamp, a run name): not a metric
+        columns[name], nonfinite[name] = got
     if "step" not in {(resolve_role(c) or "").__str__() for c in columns} and not columns:
         raise InputError("no numeric column", where=where, hint="Check the file is a training history")
 
-    notes: dict[str, object] = {"rows": int(df.shape[0]), "separator": {"\t": "tab"}.get(sep, sep)}
+    notes: dict[str, object] = {"rows": n_rows, "separator": {"\t": "tab"}.get(sep, sep)}
     # 0-based step counters (Lightning, W&B's _step) become 1-based: step N = N+1 completed updates.
     step_col = next((c for c in columns if resolve_role(c) is Role.STEP), None)
     if step_col is not None:
@@ -176,6 +230,25 @@ def _read_stream(stream) -> RawTable:
         columns=columns, source=where, input_format=FORMAT, nonfinite=nonfinite,
         default_reduction=Reduction.MEAN, warnings=tuple(warnings), notes=notes,
     )
+
+
+class _Chain(io.RawIOBase):
+    """Bytes already read, then the rest of a stream."""
+
+    def __init__(self, first: bytes, rest):
+        super().__init__()
+        self.first, self.rest = memoryview(first), rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        if self.first.nbytes:
+            n = min(len(buffer), self.first.nbytes)
+            buffer[:n] = self.first[:n]
+            self.first = self.first[n:]
+            return n
+        return self.rest.readinto(buffer)
 
 
 def _coerce(col, name: str, role, where: str):

@@ -60,7 +60,7 @@ def test_new_formats_import_no_heavy_modules(tmp_path):
         f"        app(['analyze', {str(log)!r}, '-f', fmt])\n"
         "    except SystemExit:\n"
         "        pass\n"
-        "heavy = [m for m in ('tensorflow', 'matplotlib', 'joblib', 'dask', 'distributed', 'sklearn') if m in sys.modules]\n"
+        "heavy = [m for m in ('tensorflow', 'matplotlib', 'joblib', 'dask', 'distributed', 'sklearn', 'pandas') if m in sys.modules]\n"
         "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)

@@ -99,3 +99,35 @@ def test_column_override(write):
 def test_header_names_that_collide_once_stripped_are_kept_apart(write):
     h = read_run(write("run.csv", "step,g_loss, g_loss\n1,1.0,2.0\n2,1.1,2.1\n"))
     assert h.get("g_loss").tolist() == [1.0, 1.1]
+
+
+@pytest.mark.parametrize("text", [
+    "step,d_loss,g_loss,d_acc\n0,0.7,1.0,50\n1,,1.25e-3,60\n2,-0.5,1E+2,\n",  # 0-based steps, gaps, exponents
+    "step;lossD;lossG\r\n1;0.1;2\r\n2;0.2;3\r\n",                              # CRLF and semicolons
+    "epoch\tstep\tloss_D\tloss_G\n1\t1\t.5\t7.\n1\t2\t0.25\t1e999\n",          # tabs, '.5', '7.', overflow to inf
+    "step,d_loss,d_loss ,g_loss\n1,0.5,0.6,1\n2,0.5,0.6,1\n",                 # names equal once stripped
+    'step,"d_loss",g_loss\n1,0.5,1\n2,nan,inf\n',                             # quotes and words: pandas reads it
+])
+def test_small_files_of_plain_numbers_read_as_pandas_reads_them(write, monkeypatch, text):
+    """Small CSVs of plain numbers skip pandas (its import is most of a cold start); the table must be the one
+    pandas' C parser gives, bit for bit, and anything else must still go to pandas."""
+    from gandiag.ingest import csv as csv_reader
+
+    path = write("run.csv", text)
+    fast = csv_reader.read(path)
+    monkeypatch.setattr(csv_reader, "_read_plain", lambda data, sep: None)
+    slow = csv_reader.read(path)
+    assert list(fast.columns) == list(slow.columns)
+    for name in fast.columns:
+        np.testing.assert_array_equal(fast.columns[name], slow.columns[name])
+        np.testing.assert_array_equal(fast.nonfinite[name], slow.nonfinite[name])
+    assert fast.notes == slow.notes and fast.warnings == slow.warnings
+
+
+def test_a_large_file_is_read_past_what_the_plain_reader_looked_at(write, monkeypatch):
+    from gandiag.ingest import csv as csv_reader
+
+    monkeypatch.setattr(csv_reader, "_SMALL_BYTES", 64)  # the head goes to pandas with the rest chained after it
+    rows = "".join(f"{i},{0.5 + i / 1000:.4f},{1 + i / 100:.3f}\n" for i in range(1, 501))
+    table = csv_reader.read(write("run.csv", "step,d_loss,g_loss\n" + rows))
+    assert table.notes["rows"] == 500 and table.columns["step"][-1] == 500 and table.columns["g_loss"][0] == 1.01
