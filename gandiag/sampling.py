@@ -245,7 +245,9 @@ def full_set_statistics(snaps: dict, real: np.ndarray | None, rows: list[dict], 
     if fake.shape[0] <= DEFAULT_MAX_SAMPLES or ref.shape[0] <= DEFAULT_K or fake.shape[1] != ref.shape[1]:
         return None
     approximate = how != "exact" and knn.auto_method(ref.shape[0], fake.shape[0], ref.shape[1]) == "approximate"
-    progress = _stderr_bar(f"precision/recall/density/coverage on {fake.shape[0]:,} vs {ref.shape[0]:,} "
+    from .progress import stderr_bar
+
+    progress = stderr_bar(f"precision/recall/density/coverage on {fake.shape[0]:,} vs {ref.shape[0]:,} "
                            f"({'approximate neighbours' if approximate else 'every pair'})")
     if how == "exact":
         result = knn.prdc_exact(ref, fake, DEFAULT_K, progress=progress)
@@ -262,28 +264,6 @@ def full_set_statistics(snaps: dict, real: np.ndarray | None, rows: list[dict], 
         return f"every pair compared ({result.method.removeprefix('exact: ')})"
     return (f"{result.method}; measured within 0.0001 of every pair at 50,000 x 2,048 where the projection leaves "
             f"under 2% out (docs/diversity.md); --exact compares every pair")
-
-
-def _stderr_bar(what: str):
-    """``progress(done, total)`` drawing a one-line bar on a terminal's stderr after the first second (nothing when
-    stderr is not a terminal)."""
-    import sys
-    import time
-
-    if not sys.stderr.isatty():
-        return None
-    start = time.monotonic()
-
-    def show(done: float, total: float) -> None:
-        if time.monotonic() - start < 1.0 and done < total:
-            return
-        width = 30
-        filled = int(width * done / total) if total else width
-        sys.stderr.write(f"\r{what} [{'#' * filled}{'.' * (width - filled)}] {100 * done / max(total, 1):3.0f}%"
-                         + ("\n" if done >= total else ""))
-        sys.stderr.flush()
-
-    return show
 
 
 def _check_dimensions(snaps: dict, real: np.ndarray | None, inputs: SampleInputs) -> None:

@@ -491,7 +491,9 @@ def _read_image_samples(files: list[Path], folder: Path, *, progress=None) -> np
     out = np.empty((len(files), *first.shape), dtype=np.float32)
     out[0] = first
     if progress is None:
-        progress = _stderr_progress("reading images") if len(files) >= 2000 else None
+        from ..progress import stderr_bar
+
+        progress = stderr_bar(f"reading {len(files):,} images")
     for i, f in enumerate(files[1:], start=1):
         a = _open_sample(f)
         if a.shape != first.shape:
@@ -506,20 +508,6 @@ def _read_image_samples(files: list[Path], folder: Path, *, progress=None) -> np
 
 def _describe(shape: tuple[int, ...]) -> str:
     return f"{shape[1]}x{shape[0]}" + (" colour" if len(shape) == 3 else " grey")
-
-
-def _stderr_progress(what: str):
-    """A one-line progress counter on a terminal's stderr (nothing when stderr is not a terminal)."""
-    import sys
-
-    if not sys.stderr.isatty():
-        return None
-
-    def show(done: int, total: int) -> None:
-        sys.stderr.write(f"\r{what} {done:,}/{total:,}" + ("\n" if done == total else ""))
-        sys.stderr.flush()
-
-    return show
 
 
 def _array_header(fh, where: str) -> tuple[tuple[int, ...], np.dtype]:

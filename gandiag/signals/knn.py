@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+
+from ..progress import Progress
 
 #: ``method="auto"`` uses the approximate path when ``n_real * n_fake * dims`` (the exact path's work) is above this
 #: and faiss is installed: measured on 2 cores, the approximate path is faster from about 5,000 x 512 or 3,000 x
@@ -44,47 +46,6 @@ RESIDUAL_LIMIT = 0.05
 #: :data:`MAX_CANDIDATES`), ``auto`` gives up the approximate path and compares every pair. Measured: 0.07-0.5% cut
 #: where it was within 0.0001 of exact, 58% where it was 0.016 off (docs/diversity.md).
 CUT_LIMIT = 0.05
-
-
-class _Uncertain(Exception):
-    """The approximate path could not certify enough of its candidate lists (``args[0]``: the share cut)."""
-
-
-def auto_method(n_real: int, n_fake: int, dims: int) -> str:
-    """``"approximate"`` or ``"exact"``: what ``method="auto"`` considers for sets of these sizes (before looking at
-    the data: :func:`prdc_auto` still compares every pair when the projection leaves too much out)."""
-    if n_real * n_fake * dims > AUTO_APPROXIMATE_WORK and default_backend() == "faiss-ivf":
-        return "approximate"
-    return "exact"
-
-
-def prdc_auto(real: np.ndarray, fake: np.ndarray, k: int = 5, *, seed: int = 0,
-              progress: Progress | None = None) -> PRDC:
-    """``method="auto"``: the approximate path where it is faster and its projection keeps the data (at most
-    :data:`RESIDUAL_LIMIT` of the squared norm left out), every pair otherwise. ``PRDC.method`` says which, and
-    why when the projection decided."""
-    if auto_method(real.shape[0], fake.shape[0], real.shape[1]) == "exact":
-        return prdc_exact(real, fake, k, progress=progress)
-    rs, fs, centre = _sides(real, fake, PROJECTION_DIMS, "pca", seed)
-    left_out = _left_out(rs, fs)
-    if left_out > RESIDUAL_LIMIT:
-        why = (f"exact: the {PROJECTION_DIMS}-dimension projection leaves {100 * left_out:.0f}% of the data out, more "
-               f"than the {100 * RESIDUAL_LIMIT:.0f}% the approximate path was measured within 0.01 at")
-        return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
-    try:
-        return _approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
-                            candidates=CANDIDATES, probes=None, max_candidates=MAX_CANDIDATES, threads=None,
-                            progress=progress, max_cut_share=CUT_LIMIT)
-    except _Uncertain as uncertain:
-        why = (f"exact: the approximate path could not certify {100 * uncertain.args[0]:.0f}% of its nearest-"
-               f"neighbour lists, more than the {100 * CUT_LIMIT:.0f}% it was measured within 0.01 at")
-        return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
-
-
-def _left_out(rs: _Side, fs: _Side) -> float:
-    """Median share of a point's (centred) squared norm that the projection leaves out, over both sets."""
-    share = np.concatenate([s.rho ** 2 / np.maximum(s.sq, 1e-30) for s in (rs, fs)])
-    return float(np.median(share)) if share.size else 0.0
 #: Dimensions of the PCA projection the approximate index searches in (the data's own dimension when lower).
 PROJECTION_DIMS = 128
 #: Candidate neighbours per query taken from the index and measured again in the full space.
@@ -201,8 +162,8 @@ def _kth_radius2(x: np.ndarray, norms: np.ndarray, k: int, budget: int | None = 
     return np.maximum(out, 0, out=out)
 
 
-#: ``progress(done, total)``: called as the work advances (blocks of the exact path, stages of the approximate one).
-Progress = Callable[[float, float], None]
+#: ``progress(done, total)`` (:mod:`gandiag.progress`): called as the work advances (blocks of the exact path,
+#: stages of the approximate one).
 
 
 def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5, *, progress: Progress | None = None) -> PRDC:
@@ -329,8 +290,8 @@ def _faiss():
 class _Index:
     """An approximate nearest-neighbour index over ``base`` (or brute force), searched for any number of neighbours.
 
-    :meth:`search` returns squared distances in the searched space and indices, both ``(queries, n)``; ``-1``
-    (distance ``inf``) where the index found fewer than ``n`` points.
+    :meth:`search` returns squared distances in the searched space and indices, both ``(queries, n)``, nearest
+    first; ``-1`` (distance ``inf``) where the index found fewer than ``n`` points.
     """
 
     def __init__(self, base: np.ndarray, backend: str, threads: int | None, probes: int | None = None):
@@ -377,7 +338,7 @@ class _Index:
                 self.index.add(np.arange(start, stop), base[start:stop], threads=threads or 0)
         elif backend == "brute":
             self.norms = np.einsum("ij,ij->i", base, base)
-        elif backend != "faiss":
+        else:
             raise ValueError(f"unknown neighbour backend {backend!r}")
 
     def _search_ivf(self, q: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
@@ -561,9 +522,8 @@ def _members(balls: _Side, r2: np.ndarray, points: _Side, index: _Index, width: 
             r, c = np.nonzero(unsure)
             inside[r, c] = _pair_d2(balls, rows[r], points, ids[r, c]) <= limit[r, 0] + slack
             done = _list_end(dist, ids) - margin[:, 0] > limit[:, 0] + slack
-            if 4 * w > max_width:
-                far = np.argsort(dist, axis=1)[:, -max(1, ids.shape[1] // 4):]  # the farthest quarter listed
-                give_up = ~done & ~np.take_along_axis(inside, far, axis=1).any(axis=1)
+            if 4 * w > max_width:  # lists come nearest first: their last quarter is the farthest
+                give_up = ~done & ~inside[:, -max(1, ids.shape[1] // 4):].any(axis=1)
                 cut[0] += int(give_up.sum())
                 done |= give_up
             counts[rows[done]] = np.count_nonzero(inside[done], axis=1)
@@ -625,3 +585,46 @@ def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: s
               f"leaves {100 * _left_out(rs, fs):.1f}% out; {cut[0]:,} of {lists:,} candidate lists cut at "
               f"{max_candidates})")
     return _result(fakes_in_ball > 0, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)
+
+
+# ----------------------------------------------------------------------------- method="auto"
+
+class _Uncertain(Exception):
+    """The approximate path could not certify enough of its candidate lists (``args[0]``: the share cut)."""
+
+
+def auto_method(n_real: int, n_fake: int, dims: int) -> str:
+    """``"approximate"`` or ``"exact"``: what ``method="auto"`` considers for sets of these sizes (before looking at
+    the data: :func:`prdc_auto` still compares every pair when the projection leaves too much out)."""
+    if n_real * n_fake * dims > AUTO_APPROXIMATE_WORK and default_backend() == "faiss-ivf":
+        return "approximate"
+    return "exact"
+
+
+def prdc_auto(real: np.ndarray, fake: np.ndarray, k: int = 5, *, seed: int = 0,
+              progress: Progress | None = None) -> PRDC:
+    """``method="auto"``: the approximate path where it is faster and its projection keeps the data (at most
+    :data:`RESIDUAL_LIMIT` of the squared norm left out), every pair otherwise. ``PRDC.method`` says which, and
+    why when the projection decided."""
+    if auto_method(real.shape[0], fake.shape[0], real.shape[1]) == "exact":
+        return prdc_exact(real, fake, k, progress=progress)
+    rs, fs, centre = _sides(real, fake, PROJECTION_DIMS, "pca", seed)
+    left_out = _left_out(rs, fs)
+    if left_out > RESIDUAL_LIMIT:
+        why = (f"exact: the {PROJECTION_DIMS}-dimension projection leaves {100 * left_out:.0f}% of the data out, more "
+               f"than the {100 * RESIDUAL_LIMIT:.0f}% the approximate path was measured within 0.01 at")
+        return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
+    try:
+        return _approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
+                            candidates=CANDIDATES, probes=None, max_candidates=MAX_CANDIDATES, threads=None,
+                            progress=progress, max_cut_share=CUT_LIMIT)
+    except _Uncertain as uncertain:
+        why = (f"exact: the approximate path could not certify {100 * uncertain.args[0]:.0f}% of its nearest-"
+               f"neighbour lists, more than the {100 * CUT_LIMIT:.0f}% it was measured within 0.01 at")
+        return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
+
+
+def _left_out(rs: _Side, fs: _Side) -> float:
+    """Median share of a point's (centred) squared norm that the projection leaves out, over both sets."""
+    share = np.concatenate([s.rho ** 2 / np.maximum(s.sq, 1e-30) for s in (rs, fs)])
+    return float(np.median(share)) if share.size else 0.0
