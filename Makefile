@@ -25,7 +25,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-# the fast loop: no training, no corpus-wide or real-size tests (tests/conftest.py, SLOW), ~35 s on 2 cores
+# the fast loop: no training, no corpus-wide or real-size tests (tests/conftest.py, SLOW), ~64 s on 2 cores
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -n auto -m "not train and not slow"
 
