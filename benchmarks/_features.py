@@ -70,7 +70,7 @@ def cached_exact(n: int, d: int, *, k: int = 5, seed: int = 0, kind: str = "part
     import json
     import time
 
-    from gandiag.signals.knn import prdc_exact
+    from gandiag.samples.knn import prdc_exact
 
     tag = "" if kind == "partial" else f"-{kind}"
     path = CACHE / f"exact-v{CACHE_VERSION}-n{n}-d{d}-k{k}-s{seed}{tag}.json"

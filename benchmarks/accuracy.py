@@ -8,7 +8,7 @@ Every run of ``fixtures/corpus`` is judged twice (with its sample snapshots,
 and from its losses alone) against the oracle's label (corpus/oracle.py, the
 outcome definition of docs/outcomes.md). What the rules leave open --
 thresholds with a ``tune`` range, and the probability of each outcome per
-decision path -- is fitted by :mod:`gandiag.calibrate`:
+decision path -- is fitted by :mod:`gandiag.verdict.fit`:
 
 - **leave-one-family-out** (the headline): for each data family, everything is
   fitted on the other families only and the held-out family is judged with it;
@@ -60,7 +60,7 @@ Set by hand, not fitted (each counts as fitted on the families looked at while s
 
 
 def bootstrap(rows: list[dict], seed: int = 0) -> dict[str, tuple[float, float]]:
-    from gandiag.calibrate import scores_of
+    from gandiag.verdict.metrics import scores_of
 
     rng = np.random.default_rng(seed)
     draws: dict[str, list[float]] = defaultdict(list)
@@ -84,7 +84,7 @@ def _fmt(v: float) -> str:
 
 
 def _group_line(key: str, groups: dict) -> str:
-    from gandiag.calibrate import scores_of
+    from gandiag.verdict.metrics import scores_of
 
     parts = []
     for g, v in sorted(groups.items(), key=lambda kv: str(kv[0])):
@@ -97,7 +97,7 @@ def _group_line(key: str, groups: dict) -> str:
 
 
 def report(rows: list[dict], title: str) -> dict:
-    from gandiag.calibrate import reliability, scores_of
+    from gandiag.verdict.metrics import reliability, scores_of
 
     s = scores_of(rows)
     ci = bootstrap(rows)
@@ -157,15 +157,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--figure", type=Path, help="write the reliability diagram (PNG) here")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
-    from gandiag.calibrate import (
-        calibrate,
-        check_corpus,
-        collect_corpus,
-        default_cache_dir,
-        leave_one_family_out,
-        read_corpus,
-    )
     from gandiag.engine.loader import load_rules
+    from gandiag.verdict.cases import check_corpus, collect_corpus, default_cache_dir, read_corpus
+    from gandiag.verdict.fit import calibrate, leave_one_family_out
 
     t0 = time.perf_counter()
     runs = read_corpus(args.manifest)

@@ -9,7 +9,7 @@
 
 Data: ``benchmarks/_features.py`` (64 clusters in d dimensions with a power-law spectrum, like Inception pool
 features; the generated set draws 40 of them; at 50,000 also a full collapse and a flatter spectrum). The exact
-values (every pair, :func:`gandiag.signals.knn.prdc_exact`) are the reference of every figure; they are computed
+values (every pair, :func:`gandiag.samples.knn.prdc_exact`) are the reference of every figure; they are computed
 once and kept under ``.bench/diversity/`` (gitignored), so the exact time printed for a cached set is the time it
 took when it was computed.
 
@@ -41,8 +41,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from _features import cached_exact, feature_sets  # noqa: E402
 
-from gandiag.signals import knn  # noqa: E402
-from gandiag.signals.diversity import coverage, density  # noqa: E402
+from gandiag.samples import knn  # noqa: E402
+from gandiag.samples.diversity import coverage, density  # noqa: E402
 
 KEYS = ("coverage", "density", "precision", "recall")
 K = 5

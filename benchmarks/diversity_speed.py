@@ -21,7 +21,7 @@ import time
 import numpy as np
 from scipy.ndimage import gaussian_filter
 
-from gandiag.signals.diversity import coverage, density, prdc
+from gandiag.samples.diversity import coverage, density, prdc
 
 N, SIDE, N_PROTOTYPES, N_DIRECTIONS = 10_000, 28, 20, 8
 

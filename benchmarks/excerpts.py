@@ -63,7 +63,7 @@ def _one(args):
     warnings.simplefilter("ignore")
     from gandiag.api import analyze
     from gandiag.ingest import read_run
-    from gandiag.runlog import load_npz
+    from gandiag.live.runlog import load_npz
 
     history = read_run(folder)
     full = analyze(history, loss=loss).verdict.value
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--manifest", type=Path, default=ROOT / "fixtures" / "corpus" / "manifest.json")
     parser.add_argument("--jobs", type=int, default=1)
     args = parser.parse_args(argv)
-    from gandiag.calibrate import read_corpus
+    from gandiag.verdict.cases import read_corpus
 
     runs = [r for r in read_corpus(args.manifest) if r.options.get("no_samples")]
     todo = [(str(r.path), r.family, r.label, r.options.get("loss")) for r in runs]

@@ -59,11 +59,11 @@ def _cumulative(stats: pstats.Stats, func: str, file_part: str) -> float:
 
 def breakdown(runs: list[Path], extra: list[str]) -> dict[str, float]:
     """Seconds per stage over ``runs``, profiled in this process with --jobs 1's code path."""
-    from gandiag.batch import analyze_many, find_targets
     from gandiag.engine.loader import load_rules
     from gandiag.report import json as json_report
     from gandiag.report import text as text_report
     from gandiag.report.summary import ReportRun
+    from gandiag.workflows.batch import analyze_many, find_targets
 
     options = {"no_samples": "--no-samples" in extra}
     profiler = cProfile.Profile()
@@ -80,7 +80,7 @@ def breakdown(runs: list[Path], extra: list[str]) -> dict[str, float]:
     profiler.disable()
     stats = pstats.Stats(profiler)
     reading = _cumulative(stats, "read_run", "gandiag/ingest/__init__.py")
-    samples = _cumulative(stats, "snapshot_table", "gandiag/sampling.py")
+    samples = _cumulative(stats, "snapshot_table", "gandiag/samples/evidence.py")
     signals = _cumulative(stats, "_compute", "gandiag/engine/evaluate.py")
     rules = _cumulative(stats, "evaluate_rule", "gandiag/engine/evaluate.py") - signals
     analysis = t2 - t1

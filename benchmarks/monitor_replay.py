@@ -3,7 +3,7 @@
 Each run of the manifest's split is replayed once, row by row, with its
 recorded snapshots given to ``Monitor.snapshot`` after the row of their step
 (``--no-samples``: losses only). Every state the monitor judges is recorded;
-a stop policy (:class:`gandiag.monitor.StopGate`) is a function of those
+a stop policy (:class:`gandiag.live.monitor.StopGate`) is a function of those
 states alone, so any number of policies are then measured on the same replay:
 
 * the default policy (what ``Monitor()`` does), and the same policy without the
@@ -69,14 +69,14 @@ def replay(run: dict) -> dict:
     """Replay one run; returns the judged states (the gate's inputs) and the live/offline comparison."""
     import gandiag
     from gandiag.ingest import read_run
+    from gandiag.live.monitor import Monitor, replay
     from gandiag.live.stop import StopGate
-    from gandiag.monitor import Monitor, replay
 
     folder = Path(run["path"])
     history = read_run(folder)
     snaps, real = None, None
     if run["samples"]:
-        from gandiag.ingest.samples import read_reference, read_snapshots
+        from gandiag.samples.read import read_reference, read_snapshots
 
         snaps = read_snapshots(folder / "samples.npz", last_step=int(history.steps[-1]))
         real = read_reference(folder / "real.npz") if (folder / "real.npz").is_file() else None
@@ -102,7 +102,7 @@ def replay(run: dict) -> dict:
 
 def stop_step(result: dict, policy: dict) -> int | None:
     """The first step ``policy`` confirms a failure on the recorded states of one run (None: never)."""
-    from gandiag.findings import Verdict
+    from gandiag.engine.findings import Verdict
     from gandiag.live.stop import StopGate
 
     gate = StopGate(planned_steps=result["last"], **policy)

@@ -28,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 def update_costs(steps: int, every: int) -> np.ndarray:
     """Microseconds of each ``update`` call over a replay of ``steps`` rows."""
     from gandiag.ingest import read_run
-    from gandiag.monitor import Monitor, history_rows
+    from gandiag.live.monitor import Monitor, history_rows
 
     rows = list(history_rows(read_run(ROOT / "fixtures/runs/digits-stable-s0")))
     monitor = Monitor(planned_steps=steps, every=every)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gandiag.outputs import atomic_write_bytes
-from gandiag.runlog import RunLogger, load_npz
+from gandiag.infra.outputs import atomic_write_bytes
+from gandiag.live.runlog import RunLogger, load_npz
 
 
 def rewrite_snapshot(path: Path, step: int, samples: np.ndarray) -> None:

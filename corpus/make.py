@@ -354,7 +354,7 @@ def cmd_label_fixtures() -> None:
 
 
 def cmd_pin() -> None:
-    from gandiag.verify import load_manifest, update_manifest, verify
+    from gandiag.workflows.verify import load_manifest, update_manifest, verify
 
     path = CORPUS / "manifest.json"
     doc, entries = load_manifest(path)

@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from ._version import __version__
-from .errors import GandiagError
+from gandiag._version import __version__
+from gandiag.errors import GandiagError
 
 __all__ = [
     "Diagnosis",
@@ -26,12 +26,12 @@ __all__ = [
 _LAZY = {
     "analyze": ("gandiag.api", "analyze"),
     "read_run": ("gandiag.ingest", "read_run"),
-    "RunHistory": ("gandiag.history", "RunHistory"),
-    "Diagnosis": ("gandiag.findings", "Diagnosis"),
-    "Finding": ("gandiag.findings", "Finding"),
-    "Verdict": ("gandiag.findings", "Verdict"),
-    "RunLogger": ("gandiag.runlog", "RunLogger"),
-    "Monitor": ("gandiag.monitor", "Monitor"),
+    "RunHistory": ("gandiag.history.model", "RunHistory"),
+    "Diagnosis": ("gandiag.engine.findings", "Diagnosis"),
+    "Finding": ("gandiag.engine.findings", "Finding"),
+    "Verdict": ("gandiag.engine.findings", "Verdict"),
+    "RunLogger": ("gandiag.live.runlog", "RunLogger"),
+    "Monitor": ("gandiag.live.monitor", "Monitor"),
 }
 
 

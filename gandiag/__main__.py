@@ -1,5 +1,5 @@
 """``python -m gandiag``: the command line, for when the ``gandiag`` script is not on PATH (the GitHub action)."""
 
-from .cli import main
+from gandiag.cli import main
 
 main()

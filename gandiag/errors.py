@@ -92,7 +92,7 @@ class InputError(GandiagError):
 
 
 class LimitError(InputError):
-    """An input exceeds one of the documented read limits (:mod:`gandiag.limits`)."""
+    """An input exceeds one of the documented read limits (:mod:`gandiag.infra.limits`)."""
 
 
 class RuleError(GandiagError):

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gandiag.batch import analyze_many, find_targets
 from gandiag.cli import app
 from gandiag.engine.loader import load_rules
+from gandiag.workflows.batch import analyze_many, find_targets
 
 RUNS = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 runner = CliRunner()
@@ -64,7 +64,7 @@ def test_bad_jobs_and_unreachable_scheduler_are_one_line_errors(sweep, monkeypat
     r = runner.invoke(app, ["analyze", str(sweep), "--jobs", "0"])
     assert r.exit_code == 2 and "--jobs" in r.stderr and r.stderr.count("\n") == 1
     pytest.importorskip("distributed")
-    monkeypatch.setattr("gandiag.batch.DASK_CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("gandiag.workflows.batch.DASK_CONNECT_TIMEOUT", "1s")
     r = runner.invoke(app, ["analyze", str(sweep / "lr0"), "--scheduler", "tcp://127.0.0.1:9", "--no-samples"])
     assert r.exit_code == 2 and "cannot reach the Dask scheduler" in r.stderr and r.stderr.count("\n") == 1
 

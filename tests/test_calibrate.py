@@ -9,10 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gandiag.calibrate import LABELS, calibrate, check_corpus, collect_corpus, read_corpus, read_scores, scores_of
 from gandiag.cli import app
 from gandiag.engine.loader import default_scores_path, load_rules
 from gandiag.errors import UsageError
+from gandiag.verdict.calibration import LABELS, read_scores
+from gandiag.verdict.cases import check_corpus, collect_corpus, read_corpus
+from gandiag.verdict.fit import calibrate
+from gandiag.verdict.metrics import scores_of
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = ROOT / "fixtures" / "corpus" / "manifest.json"

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gandiag.cli import app
-from gandiag.verify import load_manifest
+from gandiag.workflows.verify import load_manifest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = os.path.join(ROOT, "fixtures", "manifest.json")

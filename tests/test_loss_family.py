@@ -10,12 +10,13 @@ import pytest
 from typer.testing import CliRunner
 
 import gandiag
-from gandiag.classify import ASSUMED_BCE, FAMILY_UNKNOWN_CONFIDENCE, detect_loss_family
 from gandiag.cli import app
-from gandiag.config import load_config
+from gandiag.cli.config import load_config
 from gandiag.errors import UsageError
 from gandiag.history import LossFamily, RunHistory
+from gandiag.history.family import ASSUMED_BCE, detect_loss_family
 from gandiag.ingest import read_run
+from gandiag.verdict.outcome import FAMILY_UNKNOWN_CONFIDENCE
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gandiag.errors import UsageError
-from gandiag.runlog import RunLogger, load_npz
+from gandiag.live.runlog import RunLogger, load_npz
 
 
 def read_rows(path):
@@ -87,7 +87,7 @@ def test_snapshot_and_json_are_atomic_files(tmp_path):
 def test_sigkill_keeps_every_completed_row(tmp_path):
     script = textwrap.dedent(f"""
         import os, signal
-        from gandiag.runlog import RunLogger
+        from gandiag.live.runlog import RunLogger
         log = RunLogger({str(tmp_path)!r})
         for s in range(1, 101):
             log.log(s, d_loss=s * 0.5, g_loss=1.0)

@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from gandiag.cli import app
 from gandiag.errors import UsageError
-from gandiag.runlog import RunLogger
+from gandiag.live.runlog import RunLogger
 
 mlflow = pytest.importorskip("mlflow")
 runner = CliRunner()
@@ -70,7 +70,7 @@ def test_a_failing_store_warns_once_and_the_csv_keeps_every_row(store, tmp_path,
 
 @pytest.mark.parametrize("with_folder", [True, False])
 def test_keras_callback_logic_mirrors_batches_to_the_active_run(store, tmp_path, with_folder):
-    from gandiag.keras import _Diagnostics
+    from gandiag.live.keras import _Diagnostics
 
     mlflow.set_experiment("keras-mirror")
     with mlflow.start_run() as run:

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import gandiag
-from gandiag.findings import Status, Verdict
+from gandiag.engine.findings import Status, Verdict
 from gandiag.history import RunHistory
 
 

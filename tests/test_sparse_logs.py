@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import gandiag
-from gandiag.findings import Verdict
+from gandiag.engine.findings import Verdict
 from gandiag.history import RunHistory
 from gandiag.ingest import read_run
 

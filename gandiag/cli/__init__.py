@@ -1,4 +1,8 @@
-"""The command-line interface: the only place that reads argv, prints or exits."""
+"""The command-line interface: the only place that reads argv, prints or exits.
+
+It sits on top of everything: each command module parses options, calls the
+stages (or :func:`gandiag.api.analyze` and the workflows) and renders.
+"""
 
 from __future__ import annotations
 

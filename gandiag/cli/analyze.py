@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import GandiagError, MissingExtraError, UsageError
+from gandiag.errors import GandiagError, MissingExtraError, UsageError
 
 
 class OutputFormat(StrEnum):
@@ -47,8 +47,8 @@ def check_rule_paths(paths) -> list[Path]:
     A FIFO or a device (``--rules /dev/zero``) would hang or fill the memory;
     each rule file may hold at most ``GANDIAG_MAX_RULE_BYTES``.
     """
-    from ..ingest._bytes import check_input_path
-    from ..limits import current_limits
+    from gandiag.infra.files import check_input_path
+    from gandiag.infra.limits import current_limits
 
     limits = current_limits()
     out = []
@@ -114,9 +114,9 @@ def rules_digest(rules) -> str:
 def _settings(select, ignore, column, fail_on, input_format, d_loss_reduction, loss, settle_fraction,
               no_samples, grid):
     """Merge the project configuration and the flags into analysis options and the --fail-on verdicts."""
-    from ..config import load_config
-    from ..findings import Verdict
-    from ..roles import parse_column_overrides
+    from gandiag.cli.config import load_config
+    from gandiag.engine.findings import Verdict
+    from gandiag.history.roles import parse_column_overrides
 
     cfg = load_config()
     columns = {**cfg.columns, **parse_column_overrides(column or [])}
@@ -145,8 +145,8 @@ def _settings(select, ignore, column, fail_on, input_format, d_loss_reduction, l
 def _load_baseline(path: Path | None):
     if path is None:
         return None
-    from ..baseline import load_baseline
-    from ..guard import one_run
+    from gandiag.infra.guard import one_run
+    from gandiag.workflows.baseline import load_baseline
 
     with one_run(str(path)):
         return load_baseline(path)
@@ -154,7 +154,7 @@ def _load_baseline(path: Path | None):
 
 def _analyze_paths(paths, rule_set, options, jobs, scheduler, tracking_uri=None):
     """Find every run and analyze them (in parallel if asked); a usage error stops everything."""
-    from ..batch import analyze_many, find_targets
+    from gandiag.workflows.batch import analyze_many, find_targets
 
     try:
         targets, errors = find_targets(paths, tracking_uri=tracking_uri)
@@ -171,14 +171,14 @@ def _analyze_paths(paths, rule_set, options, jobs, scheduler, tracking_uri=None)
 
 def _judge(results, fail_verdicts, base_runs):
     """Decide which runs fail the check: --fail-on, or in baseline mode only the ones that got worse or are new and failing."""
-    from ..report.summary import ReportRun
+    from gandiag.report.summary import ReportRun
 
     if base_runs is None:
         runs = [ReportRun(r.diagnosis, r.target.key, r.target.run_id,
                           failure=(f"verdict {r.diagnosis.verdict.value} is in --fail-on"
                                    if r.diagnosis.verdict in fail_verdicts else None)) for r in results]
         return runs, None
-    from ..baseline import compare
+    from gandiag.workflows.baseline import compare
 
     comparisons = compare([(r.target, r.diagnosis) for r in results], base_runs, fail_verdicts)
     runs = []
@@ -193,7 +193,7 @@ def _baseline_footer(comparisons, baseline: Path | None) -> list[str]:
     """The baseline summary line, then every run that got worse, is new, improved or is gone."""
     if comparisons is None:
         return []
-    from ..baseline import Change, summary_line
+    from gandiag.workflows.baseline import Change, summary_line
 
     lines = [summary_line(comparisons, str(baseline))]
     lines += [f"  {c.change.value:<11} {c.key}: {c.describe()}" for c in comparisons if c.change is not Change.SAME]
@@ -203,7 +203,7 @@ def _baseline_footer(comparisons, baseline: Path | None) -> list[str]:
 def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fail_verdicts, comparisons, baseline):
     """Print the report in the chosen format (one renderer module per format)."""
     if output_format is OutputFormat.JSON:
-        from ..report import json as json_report
+        from gandiag.report import json as json_report
 
         shown_opts = {k: v for k, v in options.items() if v not in (None, [], {})}
         shown_opts["fail_on"] = sorted(v.value for v in fail_verdicts)
@@ -214,35 +214,35 @@ def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fa
         typer.echo(json_report.render(runs, rules_digest=rules_digest(rule_set), options=shown_opts, errors=errors,
                                       baseline=base))
     elif output_format is OutputFormat.JUNIT:
-        from ..report import junit
+        from gandiag.report import junit
 
         typer.echo(junit.render(runs, errors=errors))
     elif output_format is OutputFormat.GITHUB:
-        from ..report import github
+        from gandiag.report import github
 
         typer.echo(github.render(runs, errors=errors))
     elif output_format is OutputFormat.MARKDOWN:
-        from ..report import markdown
+        from gandiag.report import markdown
 
         typer.echo(markdown.render(runs, errors=errors, footer=footer), nl=False)
     elif output_format is OutputFormat.SARIF:
-        from ..report import sarif
+        from gandiag.report import sarif
 
         typer.echo(sarif.render(runs, errors=errors, rules=rule_set))
     elif output_format is OutputFormat.GITLAB:
-        from ..report import gitlab
+        from gandiag.report import gitlab
 
         typer.echo(gitlab.render(runs, errors=errors))
     elif runs or footer:
-        from ..report import text as text_report
+        from gandiag.report import text as text_report
 
         typer.echo(text_report.render(runs, errors=errors, verbose=verbose, footer=footer))
 
 
 def _tag_mlflow_runs(results, report_runs, rule_set, options) -> list[tuple[str, str]]:
     """--mlflow-tag: the verdict tags and the one-run JSON report on each MLflow run analyzed."""
-    from ..mlflow_tags import write_back
-    from ..report import json as json_report
+    from gandiag.integrations.mlflow_tags import write_back
+    from gandiag.report import json as json_report
 
     pairs = [(res, run) for res, run in zip(results, report_runs) if res.target.mlflow is not None]
     shown = {k: v for k, v in options.items() if v not in (None, [], {})}
@@ -256,8 +256,8 @@ def _write_plots(runs, out: Path) -> list[tuple[str, str]]:
 
     A run whose figures cannot be drawn or written is an error for that run; the others are still drawn.
     """
-    from ..guard import one_run
-    from ..report.plots import run_folder_name, write_run_figures
+    from gandiag.infra.guard import one_run
+    from gandiag.report.plots import run_folder_name, write_run_figures
 
     errors = []
     for r in runs:
@@ -306,7 +306,7 @@ def register(app: typer.Typer) -> None:
         mlflow_tag: Annotated[bool, typer.Option("--mlflow-tag", help="Write each MLflow run's verdict back as gandiag.* run tags and its JSON report as an artifact.")] = False,
     ) -> None:
         """Diagnose GAN training logs: verdict, onset step, evidence and fixes."""
-        from ..engine.loader import load_rules, select_rules
+        from gandiag.engine.loader import load_rules, select_rules
 
         try:
             cfg, options, fail_verdicts = _settings(select, ignore, column, fail_on, input_format, d_loss_reduction,
@@ -322,7 +322,7 @@ def register(app: typer.Typer) -> None:
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])  # validate codes once
             base_runs = _load_baseline(baseline)
             if plot is not None:
-                from ..outputs import prepare_out_dir
+                from gandiag.infra.outputs import prepare_out_dir
 
                 prepare_out_dir(plot, "--plot")
             if mlflow_tag and not any(str(p).startswith("mlflow:") for p in paths):
@@ -359,7 +359,7 @@ def register(app: typer.Typer) -> None:
         rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder.")] = None,
     ) -> None:
         """List every rule: code, severity, the verdict it supports, and its title."""
-        from ..engine.loader import load_rules
+        from gandiag.engine.loader import load_rules
 
         try:
             rule_set = load_rules(check_rule_paths(rules or []))
@@ -375,7 +375,7 @@ def register(app: typer.Typer) -> None:
         rules: Annotated[list[Path] | None, typer.Option("--rules", help="Extra rule file or folder.")] = None,
     ) -> None:
         """Print a rule's documentation: what it does, why it is bad, an example, the fix."""
-        from ..engine.loader import load_rules
+        from gandiag.engine.loader import load_rules
 
         try:
             rule_set = load_rules(check_rule_paths(rules or []))

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import GandiagError
+from gandiag.errors import GandiagError
 
 
 class StatsFormat(StrEnum):
@@ -24,8 +24,8 @@ def _fail(exc: GandiagError) -> typer.Exit:
 
 
 def _cases(manifest: Path, rules_paths, jobs: int, cache_dir: Path | None, no_cache: bool):
-    from ..calibrate import check_corpus, collect_corpus, default_cache_dir, read_corpus
-    from ..engine.loader import load_rules
+    from gandiag.engine.loader import load_rules
+    from gandiag.verdict.cases import check_corpus, collect_corpus, default_cache_dir, read_corpus
 
     runs = read_corpus(manifest)
     check_corpus(runs, str(manifest))
@@ -54,8 +54,10 @@ def register(app: typer.Typer) -> None:
         lofo: Annotated[bool, typer.Option("--lofo/--no-lofo", help="Also report leave-one-family-out figures.")] = True,
     ) -> None:
         """Fit the rules' open thresholds and the verdict's probabilities on a labelled corpus of runs."""
-        from ..calibrate import Scores, leave_one_family_out, render_scores, scores_of
-        from ..calibrate import calibrate as fit_all
+        from gandiag.verdict.calibration import Scores, render_scores
+        from gandiag.verdict.fit import calibrate as fit_all
+        from gandiag.verdict.fit import leave_one_family_out
+        from gandiag.verdict.metrics import scores_of
 
         t0 = time.perf_counter()
         try:
@@ -110,8 +112,8 @@ def register(app: typer.Typer) -> None:
         no_cache: Annotated[bool, typer.Option("--no-cache")] = False,
     ) -> None:
         """Per rule: how often it is active on runs of each outcome, its precision, and where it fires against the label."""
-        from ..calibrate import rule_stats
-        from ..engine.loader import default_scores_path, load_scores
+        from gandiag.engine.loader import default_scores_path, load_scores
+        from gandiag.verdict.fit import rule_stats
 
         try:
             _, rule_set, cases = _cases(manifest, rules, jobs, cache_dir, no_cache)

@@ -14,10 +14,10 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from ..errors import GandiagError
-from ..history import Reduction
-from ..roles import Role
-from .analyze import OutputFormat, ReductionOpt  # one definition of each choice
+from gandiag.cli.analyze import OutputFormat, ReductionOpt  # one definition of each choice
+from gandiag.errors import GandiagError
+from gandiag.history.model import Reduction
+from gandiag.history.roles import Role
 
 _INDEX_NAMES = {"step", "epoch"}
 
@@ -30,8 +30,8 @@ def describe(
     d_loss_reduction: str | None = None,
 ) -> dict:
     """Read ``path`` and describe what was recognised, as plain data."""
-    from ..ingest import build_history, find_history_in, read_raw, sniff_format
-    from ..ingest._bytes import check_input_path
+    from gandiag.infra.files import check_input_path
+    from gandiag.ingest import build_history, find_history_in, read_raw, sniff_format
 
     p = Path(path)
     if str(path) != "-":
@@ -74,7 +74,7 @@ def describe(
     else:
         layout = notes.get("layout")
         reduction_origin = f"default of the {layout} layout" if layout else f"default of the {raw.input_format} format"
-    from ..classify import detect_loss_family
+    from gandiag.history.family import detect_loss_family
 
     family, family_reason = detect_loss_family(history)
     loss = {
@@ -90,7 +90,7 @@ def describe(
     layout_name = notes.get("layout")
     layout_info = None
     if raw.input_format == "console" and layout_name:
-        from ..ingest.layouts import BY_NAME
+        from gandiag.ingest.layouts import BY_NAME
 
         known = BY_NAME.get(layout_name)
         layout_info = {"name": layout_name, "codebase": known.codebase if known else None,
@@ -192,8 +192,8 @@ def register(app: typer.Typer) -> None:
         output_format: Annotated[OutputFormat, typer.Option("--output-format", "-f", case_sensitive=False)] = OutputFormat.TEXT,
     ) -> None:
         """Show what gandiag reads from a log: format, roles, steps, loss convention, skipped lines."""
-        from ..guard import one_run
-        from ..roles import parse_column_overrides
+        from gandiag.history.roles import parse_column_overrides
+        from gandiag.infra.guard import one_run
 
         try:
             overrides = parse_column_overrides(column or [])

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from ..errors import GandiagError, MissingExtraError
-from .analyze import fail
+from gandiag.cli.analyze import fail
+from gandiag.errors import GandiagError, MissingExtraError
 
 
 def register(app: typer.Typer) -> None:
@@ -26,15 +26,15 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
     ) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
-        from ..engine.loader import load_rules, select_rules
-        from ..errors import UsageError
-        from ..findings import FAILURE_VERDICTS
-        from ..guard import one_run
-        from ..outputs import prepare_out_dir
-        from ..report.html import index_page, run_page, write_text
-        from ..report.plots import run_folder_name, write_run_figures
-        from ..report.summary import ReportRun
-        from .analyze import _analyze_paths, _parse_grid, _split, check_rule_paths
+        from gandiag.cli.analyze import _analyze_paths, _parse_grid, _split, check_rule_paths
+        from gandiag.engine.findings import FAILURE_VERDICTS
+        from gandiag.engine.loader import load_rules, select_rules
+        from gandiag.errors import UsageError
+        from gandiag.infra.guard import one_run
+        from gandiag.infra.outputs import prepare_out_dir
+        from gandiag.report.html import index_page, run_page, write_text
+        from gandiag.report.plots import run_folder_name, write_run_figures
+        from gandiag.report.summary import ReportRun
 
         try:
             rule_set = load_rules(check_rule_paths(rules or []))

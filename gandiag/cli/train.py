@@ -14,10 +14,10 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import GandiagError, UsageError
-from ..harness.config import EXPERIMENTS, LossKind
-from ..harness.datasets import DATASETS
-from ..live.stop import DEFAULT_MIN_FRACTION, DEFAULT_MIN_PROBABILITY, DEFAULT_MIN_STEPS
+from gandiag.errors import GandiagError, UsageError
+from gandiag.harness.config import EXPERIMENTS, LossKind
+from gandiag.harness.datasets import DATASETS
+from gandiag.live.stop import DEFAULT_MIN_FRACTION, DEFAULT_MIN_PROBABILITY, DEFAULT_MIN_STEPS
 
 Experiment = StrEnum("Experiment", {name: name for name in EXPERIMENTS})  # type: ignore[misc]
 DatasetName = StrEnum("DatasetName", {name: name for name in DATASETS})  # type: ignore[misc]
@@ -76,7 +76,7 @@ def _monitor(stop_on: str | None, steps: int, min_steps: int, min_fraction: floa
     """The live monitor behind --stop-on, or None without it (validated before TensorFlow loads)."""
     if stop_on is None:
         return None
-    from ..monitor import Monitor
+    from gandiag.live.monitor import Monitor
 
     verdicts = [v.strip() for v in stop_on.split(",") if v.strip()]
     if not verdicts:
@@ -121,9 +121,9 @@ def register(app: typer.Typer) -> None:
 
         With --stop-on the rules run live and a confirmed failure ends the run early (exit code 1).
         """
-        from ..harness import make_config, train
-        from ..harness._tf import set_verbose
-        from ..outputs import prepare_out_dir
+        from gandiag.harness import make_config, train
+        from gandiag.harness._tf import set_verbose
+        from gandiag.infra.outputs import prepare_out_dir
 
         set_verbose(verbose)
         try:
@@ -164,9 +164,9 @@ def register(app: typer.Typer) -> None:
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show TensorFlow's start-up messages.")] = False,
     ) -> None:
         """Train the tutorial's experiments on embedded data, diagnose each, and summarise."""
-        from ..harness._tf import set_verbose
-        from ..harness.demo import run_demo
-        from ..outputs import prepare_out_dir
+        from gandiag.harness._tf import set_verbose
+        from gandiag.harness.demo import run_demo
+        from gandiag.infra.outputs import prepare_out_dir
 
         set_verbose(verbose)
         t0 = time.perf_counter()

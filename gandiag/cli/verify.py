@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ..errors import GandiagError
+from gandiag.errors import GandiagError
 
 
 class VerifyFormat(StrEnum):
@@ -26,11 +26,11 @@ def register(app: typer.Typer) -> None:
         update: Annotated[bool, typer.Option("--update", help="Re-pin: write the verdicts observed now into the manifest.")] = False,
     ) -> None:
         """Re-analyze every pinned run of a manifest; exit 1 if any verdict or onset changed."""
-        from ..engine.loader import load_rules
-        from ..guard import one_run
-        from ..verify import load_manifest, render_json, render_junit, render_text, update_manifest
-        from ..verify import verify as run_verify
-        from .analyze import check_rule_paths
+        from gandiag.cli.analyze import check_rule_paths
+        from gandiag.engine.loader import load_rules
+        from gandiag.infra.guard import one_run
+        from gandiag.workflows.verify import load_manifest, render_json, render_junit, render_text, update_manifest
+        from gandiag.workflows.verify import verify as run_verify
 
         try:
             with one_run(str(manifest)):

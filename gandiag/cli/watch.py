@@ -13,10 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from ..errors import GandiagError, InputError, UsageError
-from ..guard import one_run
-from ..live.stop import DEFAULT_MIN_FRACTION, DEFAULT_MIN_PROBABILITY, DEFAULT_MIN_STEPS, DEFAULT_SNAPSHOT_PATIENCE
-from .analyze import check_rule_paths, fail
+from gandiag.cli.analyze import check_rule_paths, fail
+from gandiag.errors import GandiagError, InputError, UsageError
+from gandiag.infra.guard import one_run
+from gandiag.live.stop import (
+    DEFAULT_MIN_FRACTION,
+    DEFAULT_MIN_PROBABILITY,
+    DEFAULT_MIN_STEPS,
+    DEFAULT_SNAPSHOT_PATIENCE,
+)
 
 
 class WatchFormat(StrEnum):
@@ -31,7 +36,7 @@ def _split(text: str | None) -> list[str]:
 def _target(path: Path) -> Path:
     """The file to follow: the path itself, or a run folder's history file."""
     if path.is_dir():
-        from ..ingest import HISTORY_FILENAMES
+        from gandiag.ingest import HISTORY_FILENAMES
 
         for name in HISTORY_FILENAMES:
             if (path / name).is_file():
@@ -41,7 +46,7 @@ def _target(path: Path) -> Path:
 
 
 def _looks_like_csv_header(line: str) -> bool:
-    from ..roles import resolve_role
+    from gandiag.history.roles import resolve_role
 
     for sep in (",", ";", "\t"):
         cells = [c.strip().strip('"') for c in line.split(sep)]
@@ -112,9 +117,9 @@ def register(app: typer.Typer) -> None:
         Exit codes: 1 a failure was confirmed (or the final verdict is one), 0 the log stopped growing
         without one, 2 bad input.
         """
-        from ..engine.loader import load_rules
-        from ..monitor import Monitor
-        from ..roles import parse_column_overrides
+        from gandiag.engine.loader import load_rules
+        from gandiag.history.roles import parse_column_overrides
+        from gandiag.live.monitor import Monitor
 
         try:
             if d_loss_reduction not in ("mean", "sum"):
@@ -167,7 +172,7 @@ def _sample_inputs(path: Path, samples: Path | None, real: Path | None, no_sampl
     real_path = real or _beside(path, "real.npz")
     if real is None and not real_path.is_file():
         return sample_path, None
-    from ..ingest.samples import read_reference
+    from gandiag.samples.read import read_reference
 
     return sample_path, read_reference(real_path)
 
@@ -182,8 +187,8 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
     verdict then reads the whole log as ``gandiag analyze`` does (sorted and
     merged), so it is the offline answer.
     """
-    from ..live.follow import ConsoleRows, CsvRows, LineFollower
-    from ..live.snapshots import SnapshotFollower
+    from gandiag.live.follow import ConsoleRows, CsvRows, LineFollower
+    from gandiag.live.snapshots import SnapshotFollower
 
     follower = LineFollower(target)
     snapshots = SnapshotFollower(sample_path) if sample_path is not None else None
@@ -237,7 +242,7 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
                          hint="Check the path, or start the watch after the run begins logging")
     if not backwards:
         return False, monitor.finish()
-    from ..api import analyze
+    from gandiag.api import analyze
 
     fmt = "csv" if isinstance(reader, CsvRows) else "console"
     loss = monitor.family.value if monitor.family is not None else None

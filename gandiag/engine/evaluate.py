@@ -8,19 +8,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..findings import Evidence, Finding, Severity, Status
-from ..history import RunHistory
-from ..signals import oscillation, persistence
-from ..signals.registry import SIGNALS
-from .model import Condition, Op, Rule, Signal
-
-
-@dataclass(frozen=True)
-class SnapshotTable:
-    """Per-snapshot statistics of generated samples, on their own step axis."""
-
-    steps: np.ndarray
-    stats: Mapping[str, np.ndarray]
+from gandiag.engine.findings import Evidence, Finding, Severity, Status
+from gandiag.engine.model import Condition, Op, Rule, Signal
+from gandiag.history.model import RunHistory
+from gandiag.samples.table import SnapshotTable
+from gandiag.signals import oscillation, persistence
+from gandiag.signals.registry import SIGNALS
 
 
 @dataclass(frozen=True)

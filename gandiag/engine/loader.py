@@ -12,10 +12,10 @@ import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from ..errors import RuleError, UsageError
-from ..findings import Severity, Verdict
-from ..history import SERIES_NAMES
-from .model import SIGNAL_PARAMS, Condition, Family, Op, Persistence, Rule, RuleDocs, Signal
+from gandiag.engine.findings import Severity, Verdict
+from gandiag.engine.model import SIGNAL_PARAMS, Condition, Family, Op, Persistence, Rule, RuleDocs, Signal
+from gandiag.errors import RuleError, UsageError
+from gandiag.history.model import SERIES_NAMES
 
 #: Per-snapshot statistics of generated samples that sample rules can read.
 SNAPSHOT_STATS: tuple[str, ...] = (
@@ -193,9 +193,9 @@ def load_rules(paths: Sequence[str | Path] | None = None, *, include_default: bo
 
 def _read_toml(path: Path, what: str) -> tuple[dict | None, str | None]:
     """A rule or scores file's data, or the one problem with it: not a regular file, too big, not TOML."""
-    from ..errors import InputError
-    from ..ingest._bytes import check_input_path
-    from ..limits import current_limits
+    from gandiag.errors import InputError
+    from gandiag.infra.files import check_input_path
+    from gandiag.infra.limits import current_limits
 
     where = str(path)
     try:

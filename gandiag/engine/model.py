@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ..findings import Severity, Verdict
+from gandiag.engine.findings import Severity, Verdict
 
 
 class Op(StrEnum):

@@ -11,9 +11,18 @@ Example
 
 from __future__ import annotations
 
-from .config import EXPECTED_BEHAVIOUR, EXPERIMENTS, DUpdate, LossKind, Optim, TrainConfig, make_config
-from .datasets import DATASETS, POINT_SPECS, CurveSpec, Dataset, MixtureSpec, dataset_labels, load_dataset, point_spec
-from .run import RunResult, train, write_plots
+from gandiag.harness.config import EXPECTED_BEHAVIOUR, EXPERIMENTS, DUpdate, LossKind, Optim, TrainConfig, make_config
+from gandiag.harness.datasets import (
+    DATASETS,
+    POINT_SPECS,
+    CurveSpec,
+    Dataset,
+    MixtureSpec,
+    dataset_labels,
+    load_dataset,
+    point_spec,
+)
+from gandiag.harness.run import RunResult, train, write_plots
 
 __all__ = [
     "DATASETS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ..errors import MissingExtraError
+from gandiag.errors import MissingExtraError
 
 _VERBOSE = False
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from ..errors import UsageError
+from gandiag.errors import UsageError
 
 
 class DUpdate(StrEnum):

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, UsageError
+from gandiag.errors import InputError, UsageError
 
 #: Synthetic point datasets are a fixed sample of this many points (drawn with a fixed seed).
 N_POINTS = 20000

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..runlog import atomic_write_bytes
-from .config import EXPECTED_BEHAVIOUR, make_config
-from .run import ProgressFn, train
+from gandiag.harness.config import EXPECTED_BEHAVIOUR, make_config
+from gandiag.harness.run import ProgressFn, train
+from gandiag.live.runlog import atomic_write_bytes
 
 #: (experiment, dataset, steps, overrides) trained by the demo, in order. Each shows its behaviour with a margin:
 #: Adam's defaults (lr 1e-3, beta_1 0.9) left digits on the edge between outcomes (seed 1: the samples judged
@@ -53,7 +53,7 @@ def run_demo(out: str | Path, *, seed: int = 0, steps_scale: float = 1.0,
     ``progress_for(name, steps)`` may return a progress callback for each run;
     ``on_row`` is called as soon as a run is diagnosed.
     """
-    from ..api import analyze
+    from gandiag.api import analyze
 
     out = Path(out)
     rows: list[DemoRow] = []

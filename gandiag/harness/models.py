@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._tf import require_tensorflow
+from gandiag.harness._tf import require_tensorflow
 
 
 def default_batchnorm(sample_shape: tuple[int, ...]) -> bool:

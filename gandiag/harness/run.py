@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import UsageError
-from ..runlog import RunLogger, atomic_write_npz, load_npz
-from .config import LOSS_FAMILY, TrainConfig, validate
-from .datasets import Dataset, load_dataset
+from gandiag.errors import UsageError
+from gandiag.harness.config import LOSS_FAMILY, TrainConfig, validate
+from gandiag.harness.datasets import Dataset, load_dataset
+from gandiag.live.runlog import RunLogger, atomic_write_npz, load_npz
 
 if TYPE_CHECKING:
-    from ..monitor import Monitor
+    from gandiag.live.monitor import Monitor
 
 ProgressFn = Callable[[int, int, Mapping[str, float]], None]
 
@@ -78,17 +78,17 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
         Write ``plots/`` at the end.
     checkpoints : bool
         Write ``checkpoint/ckpt.npz`` (needed by ``resume``).
-    monitor : gandiag.monitor.Monitor, optional
+    monitor : gandiag.live.monitor.Monitor, optional
         Fed every row; when it confirms a failure the run ends early (status
         ``early_stopped``) after a last snapshot and checkpoint (docs/monitor.md).
     """
     validate(config)
     data = load_dataset(config.dataset, config.data)  # before TensorFlow: fast failure on bad data
-    from ._tf import enable_determinism, require_tensorflow
+    from gandiag.harness._tf import enable_determinism, require_tensorflow
 
     tf, keras = require_tensorflow()
-    from .models import build_models, default_batchnorm
-    from .step import GanStep, history_columns
+    from gandiag.harness.models import build_models, default_batchnorm
+    from gandiag.harness.step import GanStep, history_columns
 
     out_dir = Path(out) if out is not None else default_out_dir(config)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -185,8 +185,8 @@ def _early_stop_record(state: Any, monitor: Any) -> dict[str, Any]:
 
 def _replay(monitor: Any, out_dir: Path) -> None:
     """Feed a resumed run's kept rows to the monitor, so its state covers the whole run."""
-    from ..ingest import read_run
-    from ..monitor import history_rows
+    from gandiag.ingest import read_run
+    from gandiag.live.monitor import history_rows
 
     path = out_dir / "history.csv"
     if path.exists() and path.stat().st_size > 0 and len(path.read_text(encoding="utf-8").splitlines()) > 1:
@@ -216,10 +216,10 @@ def _draw_batch(rng: np.random.Generator, data: Dataset, cfg: TrainConfig, laten
 
 def _meta(cfg: TrainConfig, data: Dataset, latent_dim: int, batchnorm: bool, tf: Any,
           keras: Any) -> dict[str, Any]:
-    from .. import _version
-    from ._tf import op_determinism_enabled
-    from .config import EXPECTED_BEHAVIOUR
-    from .step import history_columns
+    from gandiag import _version
+    from gandiag.harness._tf import op_determinism_enabled
+    from gandiag.harness.config import EXPECTED_BEHAVIOUR
+    from gandiag.harness.step import history_columns
 
     combined = "d_loss" in history_columns(cfg)
     return {
@@ -290,7 +290,7 @@ def _load_checkpoint(path: Path, step_fn: Any, cfg: TrainConfig) -> tuple[int, d
 
 def write_plots(out_dir: str | Path, *, title: str | None = None, n_grids: int = 3) -> list[Path]:
     """Write ``plots/history.png`` and sample grids (or scatters) at a few snapshots."""
-    from ..report import figures
+    from gandiag.report import figures
 
     out_dir = Path(out_dir)
     plot_dir = out_dir / "plots"

@@ -45,8 +45,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._tf import require_tensorflow
-from .config import BCE_D_LOSSES, DUpdate, LossKind, Optim, TrainConfig
+from gandiag.harness._tf import require_tensorflow
+from gandiag.harness.config import BCE_D_LOSSES, DUpdate, LossKind, Optim, TrainConfig
 
 
 def make_optimizer(keras: Any, kind: Optim, lr: float, beta1: float) -> Any:

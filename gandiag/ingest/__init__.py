@@ -4,6 +4,10 @@ Each reader module exposes ``FORMAT`` (its name), ``sniff(path, head) -> float``
 (0 = not this format, 1 = certainly this format) and
 ``read(path, **options) -> RawTable``. :func:`read_run` picks the reader,
 then :func:`gandiag.history.build_history` normalises what it found.
+
+In: a path (file, run folder, ``-`` for stdin). Out: a
+:class:`~gandiag.history.RunHistory`. The console layouts are data
+(:mod:`.layouts`); sample snapshots are read by :mod:`gandiag.samples`.
 """
 
 from __future__ import annotations
@@ -13,9 +17,9 @@ import importlib.util
 from collections.abc import Mapping
 from pathlib import Path
 
-from ..errors import InputError, UsageError
-from ..history import RawTable, Reduction, RunHistory, build_history
-from ._bytes import check_input_path, read_head
+from gandiag.errors import InputError, UsageError
+from gandiag.history.model import RawTable, Reduction, RunHistory, build_history
+from gandiag.infra.files import check_input_path, read_head
 
 #: input format name -> module (imported only when used).
 READER_MODULES: Mapping[str, str] = {

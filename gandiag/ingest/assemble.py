@@ -24,8 +24,8 @@ import itertools
 import re
 from collections.abc import Iterable, Iterator
 
-from ..roles import METRIC_ROLES, normalize_name, resolve_role
-from .layouts import IGNORED_NAMES
+from gandiag.history.roles import METRIC_ROLES, normalize_name, resolve_role
+from gandiag.ingest.layouts import IGNORED_NAMES
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)"
 

@@ -28,7 +28,7 @@ around them. Carriage returns keep only the last state of a progress bar, ANSI
 colour codes and backspaces are removed, and a last line without a line end
 is dropped with a warning (it may have been cut while being written).
 
-Reading is streamed line by line under the read limits (:mod:`gandiag.limits`:
+Reading is streamed line by line under the read limits (:mod:`gandiag.infra.limits`:
 line length, labelled numbers per line, rows) and the rows are kept as columns
 of numbers, not objects, so a million-line log needs tens of megabytes. Lines
 of one log mostly share one shape (the same text with other digits), so each
@@ -48,14 +48,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, LimitError
-from ..history import RawTable
-from ..limits import ReadLimits, current_limits
-from ..roles import INDEX_ROLES, METRIC_ROLES, normalize_name
-from ._bytes import iter_lines, open_log
-from .assemble import NEEDS_NORMALISING, assemble, normalise
-from .labels import Labelled, TooManyLabels, lex
-from .layouts import BY_NAME, IGNORED_NAMES, LAYOUTS, Layout
+from gandiag.errors import InputError, LimitError
+from gandiag.history.model import RawTable
+from gandiag.history.roles import INDEX_ROLES, METRIC_ROLES, normalize_name
+from gandiag.infra.files import iter_lines, open_log
+from gandiag.infra.limits import ReadLimits, current_limits
+from gandiag.ingest.assemble import NEEDS_NORMALISING, assemble, normalise
+from gandiag.ingest.labels import Labelled, TooManyLabels, lex
+from gandiag.ingest.layouts import BY_NAME, IGNORED_NAMES, LAYOUTS, Layout
 
 FORMAT = "console"
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, LimitError
-from ..history import RawTable, Reduction
-from ..roles import Role, resolve_role
-from ._bytes import open_log
+from gandiag.errors import InputError, LimitError
+from gandiag.history.model import RawTable, Reduction
+from gandiag.history.roles import Role, resolve_role
+from gandiag.infra.files import open_log
 
 FORMAT = "csv"
 

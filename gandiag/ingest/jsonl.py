@@ -17,7 +17,7 @@
   while being written); other invalid lines are skipped and counted; so is a
   line too deeply nested to parse. Objects nested deeper than
   :data:`MAX_DEPTH` levels are ignored.
-- Lines are read one at a time under the read limits (:mod:`gandiag.limits`):
+- Lines are read one at a time under the read limits (:mod:`gandiag.infra.limits`):
   line length, rows, different keys and numbers kept.
 """
 
@@ -30,13 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, LimitError
-from ..history import RawTable
-from ..limits import ReadLimits, current_limits
-from ..roles import resolve_role
-from ._bytes import open_log
-from .console import decode
-from .labels import shorten
+from gandiag.errors import InputError, LimitError
+from gandiag.history.model import RawTable
+from gandiag.history.roles import resolve_role
+from gandiag.infra.files import open_log
+from gandiag.infra.limits import ReadLimits, current_limits
+from gandiag.ingest.console import decode
+from gandiag.ingest.labels import shorten
 
 FORMAT = "jsonl"
 
@@ -233,7 +233,7 @@ def read(path: Path | str, **options) -> RawTable:
 
 def _decoded_lines(stream):
     """Lines as text, as ``decode(data).split("\n")`` gives them (UTF-16 with a BOM, else UTF-8 per line)."""
-    from .console import _text_lines
+    from gandiag.ingest.console import _text_lines
 
     for line in _text_lines(stream):
         if isinstance(line, bytes):

@@ -30,7 +30,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..roles import INDEX_ROLES, Role, resolve_role
+from gandiag.history.roles import INDEX_ROLES, Role, resolve_role
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf(?:inity)?)(?![a-z])"
 # A number starts the line or follows a blank or one of = : [ ( { , ; | > / ' " and
@@ -51,7 +51,7 @@ _GLUED = re.compile(r"\b(step|epoch|iter|iteration|batch)(\d+)\b", re.IGNORECASE
 
 @lru_cache(maxsize=8192)
 def role_of(label: str) -> Role | None:
-    """:func:`~gandiag.roles.resolve_role`, cached: a log repeats the same few labels on every line."""
+    """:func:`~gandiag.history.roles.resolve_role`, cached: a log repeats the same few labels on every line."""
     return resolve_role(label) if label else None
 
 

@@ -14,7 +14,7 @@ reading itself (:mod:`gandiag.ingest.console`) is shared. Each entry holds:
   names, then rows of values; trailing columns such as a timestamp are ignored). Blocks and
   tables are turned into one line a record before the lines are read
   (:mod:`gandiag.ingest.assemble`).
-- ``roles``: names (as :func:`gandiag.roles.normalize_name` folds them) that mean a role in this
+- ``roles``: names (as :func:`gandiag.history.roles.normalize_name` folds them) that mean a role in this
   codebase although the alias table does not say so, or ``""`` for a name the alias table would
   misread (BasicSR's ``D_real`` is the discriminator's output, not its loss).
 - ``combine``: several printed terms that make one role, and how (``max`` for the
@@ -36,7 +36,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
-from ..history import Reduction
+from gandiag.history.model import Reduction
 
 _TUTORIAL_PCT = frozenset({"a", "a1", "a2"})
 

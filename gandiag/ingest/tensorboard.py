@@ -26,7 +26,7 @@ Steps: the event step; a run logged from step 0 is shifted by one (gandiag
 counts completed generator updates from 1) and the shift is noted.
 
 Event files are read one record at a time under the read limits
-(:mod:`gandiag.limits`): records longer than ``GANDIAG_MAX_LINE`` (image
+(:mod:`gandiag.infra.limits`): records longer than ``GANDIAG_MAX_LINE`` (image
 summaries) are skipped unread, and the bytes, tags and values kept are bounded.
 """
 
@@ -38,14 +38,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, LimitError
-from ..history import RawTable
-from ..limits import current_limits
-from ..roles import METRIC_ROLES, resolve_role
-from . import tfrecord
-from ._bytes import open_binary
-from .labels import shorten
-from .tfrecord import Malformed
+from gandiag.errors import InputError, LimitError
+from gandiag.history.model import RawTable
+from gandiag.history.roles import METRIC_ROLES, resolve_role
+from gandiag.infra.files import open_binary
+from gandiag.infra.limits import current_limits
+from gandiag.ingest import tfrecord
+from gandiag.ingest.labels import shorten
+from gandiag.ingest.tfrecord import Malformed
 
 FORMAT = "tensorboard"
 

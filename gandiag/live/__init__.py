@@ -1,5 +1,10 @@
-"""Building blocks of live monitoring: growable column buffers, incremental persistence, file following.
+"""Live monitoring: the same rules and verdict while a run trains.
 
-The public entry points are :class:`gandiag.monitor.Monitor`, ``gandiag.keras.GanDiagnostics``
-and ``gandiag watch``; nothing here imports TensorFlow or pandas.
+In: rows and snapshots as they are logged (a :class:`~gandiag.live.monitor.Monitor`
+fed by a training loop, the Keras callback :mod:`.keras`, or ``gandiag watch``
+following a growing file, :mod:`.follow`). Out: events as findings start and
+stop, a live verdict, and a stop decision (:mod:`.stop`). :mod:`.runlog`
+writes the analyzer's format crash-safely from any training loop. The building
+blocks (:mod:`.buffer`, :mod:`.episodes`, :mod:`.snapshots`, :mod:`.validate`)
+import neither TensorFlow nor pandas.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..signals import persistence
+from gandiag.signals import persistence
 
 
 class EpisodeTracker:

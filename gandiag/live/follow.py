@@ -12,7 +12,7 @@ The file is followed by identity, not by name: if it is replaced (rotated:
 ``mv h.csv h.csv.1`` and a new ``h.csv``), truncated, or rewritten from the
 start, :meth:`LineFollower.poll` raises :class:`~gandiag.errors.InputError`
 rather than mixing two files into one history. Lines longer than the read
-limit (:mod:`gandiag.limits`) stop the watch with a clear error too.
+limit (:mod:`gandiag.infra.limits`) stop the watch with a clear error too.
 """
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError, LimitError
-from ..limits import ReadLimits, current_limits
-from ..roles import INDEX_ROLES, LOSS_ROLES, Role, accepted_names, map_names
+from gandiag.errors import InputError, LimitError
+from gandiag.history.roles import INDEX_ROLES, LOSS_ROLES, Role, accepted_names, map_names
+from gandiag.infra.limits import ReadLimits, current_limits
 
 Row = tuple[int, dict[str, float | None]]
 
@@ -235,7 +235,7 @@ class ConsoleRows:
     """
 
     def __init__(self, source: str, columns: dict[str, str] | None = None, limits: ReadLimits | None = None):
-        from ..ingest.console import _Scan
+        from gandiag.ingest.console import _Scan
 
         self.source = source
         self.columns = columns
@@ -245,9 +245,9 @@ class ConsoleRows:
         self.unsorted = False  # the steps so far go backwards somewhere: only rows past the last step are passed on
 
     def feed(self, lines: list[str]) -> Iterator[Row]:
-        from ..history import build_history
-        from ..ingest.console import _result
-        from ..monitor import history_rows
+        from gandiag.history.model import build_history
+        from gandiag.ingest.console import _result
+        from gandiag.live.monitor import history_rows
 
         for line in lines:
             self.lineno += 1

@@ -1,7 +1,7 @@
 """Follow a growing ``samples.npz``: each new ``step_<N>`` snapshot read once, in step order.
 
 :class:`gandiag.RunLogger` appends snapshots to the archive in place
-(:mod:`gandiag.npzappend`): a poll looks at the file's size and modification
+(:mod:`gandiag.infra.npzappend`): a poll looks at the file's size and modification
 time and, when they changed, lists the members and reads only the new ones,
 so following a run costs one snapshot read per snapshot, whatever the number
 before it. An append in progress is seen as the archive before it (the
@@ -37,7 +37,7 @@ class SnapshotFollower:
         signature = (st.st_size, st.st_mtime_ns)
         if signature == self._signature:
             return []
-        from ..npzappend import open_archive
+        from gandiag.infra.npzappend import open_archive
 
         found: list[tuple[int, np.ndarray]] = []
         try:

@@ -1,6 +1,6 @@
 """The live monitor's stop policy: when a provisional failure is worth stopping a run for.
 
-Kept apart from the rules' evaluation (:mod:`gandiag.monitor`): the policy
+Kept apart from the rules' evaluation (:mod:`gandiag.live.monitor`): the policy
 reads only the states the monitor judges, so ``benchmarks/monitor_replay.py``
 replays recorded states through it to measure any policy on the whole corpus,
 and the command line takes its defaults from here without loading the engine.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-from ..errors import UsageError
-from ..findings import Verdict
+from gandiag.engine.findings import Verdict
+from gandiag.errors import UsageError
 
 #: Defaults of the stop policy (docs/monitor.md explains how they were chosen).
 DEFAULT_MIN_STEPS = 500

@@ -1,4 +1,4 @@
-"""Checking what a training loop hands to :meth:`gandiag.monitor.Monitor.update`.
+"""Checking what a training loop hands to :meth:`gandiag.live.monitor.Monitor.update`.
 
 A step must be a whole number that a 64-bit step counter holds; a metric must
 be a real number (Python, numpy, or anything with ``__float__`` such as a 0-d
@@ -19,7 +19,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import UsageError
+from gandiag.errors import UsageError
 
 #: the largest step a monitor accepts (its step buffer is a 64-bit integer column)
 MAX_STEP = 2**62

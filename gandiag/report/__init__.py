@@ -1,1 +1,6 @@
-"""Renderers: one module per output format. Findings hold numbers; renderers make text."""
+"""Reporters: one module per output format, and the figures.
+
+In: :class:`~gandiag.verdict.diagnosis.Diagnosis` objects (numbers and text).
+Out: text, JSON, JUnit, GitHub and GitLab annotations, SARIF, Markdown, HTML
+pages and figures. Nothing here decides anything.
+"""

@@ -16,9 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from ..findings import Diagnosis, Finding, Severity
-from .locate import step_lines
-from .summary import ReportRun, as_report_runs, onset_text, sort_runs, top_findings
+from gandiag.engine.findings import Finding, Severity
+from gandiag.report.locate import step_lines
+from gandiag.report.summary import ReportRun, as_report_runs, onset_text, sort_runs, top_findings
+from gandiag.verdict.diagnosis import Diagnosis
 
 #: the pseudo-rule of a failing run without an active finding (its verdict is the issue)
 VERDICT_RULE = "gandiag-verdict"

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import MissingExtraError
+from gandiag.errors import MissingExtraError
 
 #: (column, legend label) for the top (loss) and bottom (accuracy) panels, as in the tutorial
 LOSS_SERIES = (("d_loss_real", "d-real"), ("d_loss_fake", "d-fake"), ("d_loss", "d"), ("g_loss", "gen"))

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..findings import Diagnosis
-from .escape import terminal_text
-from .summary import (
+from gandiag.report.escape import terminal_text
+from gandiag.report.summary import (
     ReportRun,
     as_report_runs,
     onset_text,
@@ -21,6 +20,7 @@ from .summary import (
     top_findings,
     verdict_counts,
 )
+from gandiag.verdict.diagnosis import Diagnosis
 
 #: the longest message written (GitHub truncates annotations anyway; a 10 MB value must not reach the log)
 MAX_MESSAGE = 4000

@@ -15,10 +15,10 @@ import hashlib
 import json
 from collections.abc import Sequence
 
-from ..findings import Diagnosis
-from .codescan import issues, repo_path
-from .escape import one_line
-from .summary import ReportRun
+from gandiag.report.codescan import issues, repo_path
+from gandiag.report.escape import one_line
+from gandiag.report.summary import ReportRun
+from gandiag.verdict.diagnosis import Diagnosis
 
 _SEVERITY = {"error": "critical", "warning": "major", "note": "minor"}
 #: GitLab shows the description in one line of a merge-request widget

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from string import Template
 
-from ..findings import Diagnosis, Severity
-from .plots import RunFigure
-from .summary import ReportRun, onset_text, sort_runs, top_findings, verdict_counts
+from gandiag.engine.findings import Severity
+from gandiag.report.plots import RunFigure
+from gandiag.report.summary import ReportRun, onset_text, sort_runs, top_findings, verdict_counts
+from gandiag.verdict.diagnosis import Diagnosis
 
 _STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
@@ -138,6 +139,6 @@ def index_page(runs: Sequence[tuple[ReportRun, str]], *, errors: Sequence[tuple[
 
 def write_text(path: Path, text: str) -> Path:
     """Write atomically, so a browser refreshing the page never sees half of it (OutputError when it cannot)."""
-    from ..outputs import atomic_write_text
+    from gandiag.infra.outputs import atomic_write_text
 
     return atomic_write_text(path, text)

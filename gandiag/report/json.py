@@ -9,9 +9,10 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 
-from .._version import __version__
-from ..findings import Diagnosis, Finding, Status
-from .summary import ReportRun, as_report_runs
+from gandiag._version import __version__
+from gandiag.engine.findings import Finding, Status
+from gandiag.report.summary import ReportRun, as_report_runs
+from gandiag.verdict.diagnosis import Diagnosis
 
 SCHEMA = "gandiag.report/1"
 #: recovered episodes kept per rule in the JSON; the rest are counted in ``episodes_omitted``

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from xml.etree import ElementTree as ET
 
-from ..findings import Diagnosis
-from .escape import xml_text
-from .summary import ReportRun, as_report_runs, onset_text, sort_runs, top_findings
+from gandiag.report.escape import xml_text
+from gandiag.report.summary import ReportRun, as_report_runs, onset_text, sort_runs, top_findings
+from gandiag.verdict.diagnosis import Diagnosis
 
 SUITE = "gandiag.analyze"
 

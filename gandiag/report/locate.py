@@ -24,8 +24,8 @@ import math
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from ..errors import GandiagError
-from ..findings import Diagnosis
+from gandiag.errors import GandiagError
+from gandiag.verdict.diagnosis import Diagnosis
 
 
 def _locatable(d: Diagnosis) -> str | None:
@@ -46,7 +46,7 @@ def step_lines(d: Diagnosis, steps: Iterable[int]) -> dict[int, int]:
     fmt = _locatable(d)
     if not wanted or fmt is None:
         return {}
-    from ..ingest._bytes import iter_lines, open_log
+    from gandiag.infra.files import iter_lines, open_log
 
     step_name = (d.inputs.get("columns") or {}).get("step")
     try:
@@ -107,7 +107,7 @@ def _csv_steps(lines: Iterable[str], step_name: str | None):
 
 def _jsonl_steps(lines: Iterable[str]):
     """``(line, step)`` of each JSON object with a step key (the JSONL reader's keys), else its order."""
-    from ..ingest.jsonl import STEP_KEYS
+    from gandiag.ingest.jsonl import STEP_KEYS
 
     row = 0
     for lineno, line in enumerate(lines, start=1):

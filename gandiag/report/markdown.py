@@ -12,9 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..findings import Diagnosis
-from .escape import md_code, md_text
-from .summary import (
+from gandiag.report.escape import md_code, md_text
+from gandiag.report.summary import (
     ReportRun,
     as_report_runs,
     onset_text,
@@ -22,6 +21,7 @@ from .summary import (
     top_findings,
     verdict_counts,
 )
+from gandiag.verdict.diagnosis import Diagnosis
 
 
 def cell(text: str) -> str:

@@ -1,6 +1,6 @@
 """The figures of one diagnosed run: history with the findings on it, diversity, and samples.
 
-Built from a :class:`~gandiag.findings.Diagnosis` and the files it names
+Built from a :class:`~gandiag.verdict.diagnosis.Diagnosis` and the files it names
 (``inputs['history']``, ``inputs['samples']``, ``inputs['real']``), so the
 figures show exactly what was analyzed. Drawing is in :mod:`.figures`; this
 module only decides what to draw: which spans, which snapshots.
@@ -14,8 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..findings import Diagnosis, Severity
-from ..ingest import HISTORY_FILENAMES
+from gandiag.engine.findings import Severity
+from gandiag.ingest import HISTORY_FILENAMES
+from gandiag.verdict.diagnosis import Diagnosis
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def _history_source(d: Diagnosis) -> Path | None:
 
 def write_run_figures(d: Diagnosis, out_dir: str | Path, *, title: str | None = None) -> list[RunFigure]:
     """Write the history figure, the diversity curve and sample figures of one run under ``out_dir``."""
-    from . import figures
+    from gandiag.report import figures
 
     out = Path(out_dir)
     title = title or d.source
@@ -87,7 +88,7 @@ def write_run_figures(d: Diagnosis, out_dir: str | Path, *, title: str | None = 
 
 def _read_history(d: Diagnosis, path: Path):
     """The canonical series, read as the analysis read them: same reader, same names, same D-loss convention."""
-    from ..ingest import read_run
+    from gandiag.ingest import read_run
 
     columns = d.inputs.get("columns")
     return read_run(path, input_format=str(d.inputs.get("format") or "") or None,
@@ -100,8 +101,8 @@ def _sample_figures(d: Diagnosis, out: Path, title: str) -> list[RunFigure]:
     grid = d.inputs.get("grid")
     if not samples or not (str(samples).endswith(".npz") or grid):
         return []
-    from ..ingest.samples import read_reference, read_snapshots
-    from . import figures
+    from gandiag.report import figures
+    from gandiag.samples.read import read_reference, read_snapshots
 
     real = read_reference(d.inputs["real"]) if d.inputs.get("real") else None
     tile_shape = tuple(int(v) for v in np.asarray(real).shape[1:3]) if grid and real is not None and np.asarray(real).ndim >= 3 else None

@@ -16,10 +16,11 @@ import json
 from collections.abc import Mapping, Sequence
 from urllib.parse import quote
 
-from .._version import __version__
-from ..findings import Diagnosis, Severity
-from .codescan import VERDICT_RULE, issues, repo_path
-from .summary import ReportRun
+from gandiag._version import __version__
+from gandiag.engine.findings import Severity
+from gandiag.report.codescan import VERDICT_RULE, issues, repo_path
+from gandiag.report.summary import ReportRun
+from gandiag.verdict.diagnosis import Diagnosis
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..findings import Diagnosis, Finding, Severity, Status, Verdict
+from gandiag.engine.findings import Finding, Severity, Status, Verdict
+from gandiag.verdict.diagnosis import Diagnosis
 
 #: worst first: the order of summary tables
 VERDICT_ORDER = {Verdict.NON_CONVERGED: 0, Verdict.MODE_COLLAPSE: 1, Verdict.INCONCLUSIVE: 2, Verdict.STABLE: 3}

@@ -6,9 +6,9 @@ import math
 import textwrap
 from collections.abc import Sequence
 
-from ..findings import Diagnosis, Severity, Status
-from .escape import terminal_text
-from .summary import (
+from gandiag.engine.findings import Severity, Status
+from gandiag.report.escape import terminal_text
+from gandiag.report.summary import (
     ReportRun,
     as_report_runs,
     onset_text,
@@ -16,6 +16,7 @@ from .summary import (
     top_findings,
     verdict_counts,
 )
+from gandiag.verdict.diagnosis import Diagnosis
 
 _WIDTH = 100
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rolling import rolling_mean, rolling_std
+from gandiag.signals.rolling import rolling_mean, rolling_std
 
 
 def relative_amplitude(values: np.ndarray, *, window: int, long_window: int | None = None) -> np.ndarray:
@@ -40,7 +40,7 @@ def sign_change_rate(values: np.ndarray, *, window: int) -> np.ndarray:
         ok = np.isfinite(d[1:]) & np.isfinite(d[:-1])
         flips[2:] = f
         valid[2:] = ok
-    from .rolling import rolling_fraction
+    from gandiag.signals.rolling import rolling_fraction
 
     return rolling_fraction(flips.astype(bool), valid, window=window)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import oscillation, rolling, trend
+from gandiag.signals import oscillation, rolling, trend
 
 
 @dataclass(frozen=True)

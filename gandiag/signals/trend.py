@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .rolling import rolling_mean, rolling_median
+from gandiag.signals.rolling import rolling_mean, rolling_median
 
 
 def rolling_slope(values: np.ndarray, *, window: int) -> np.ndarray:

@@ -149,7 +149,7 @@ def test_brackets_among_good_lines_are_skipped_not_fatal(tmp_path):
 
 def test_unreadable_history_in_a_folder_of_runs(tmp_path, monkeypatch):
     """A history the process may not read (simulated: the suite may run as root, which chmod cannot stop)."""
-    import gandiag.ingest._bytes as raw
+    import gandiag.infra.files as raw
 
     runs = tmp_path / "runs"
     good_run(runs / "good")

@@ -38,16 +38,16 @@ def test_checked_row_keeps_what_is_evidence():
 
 
 def _monitor_checks_its_rows() -> bool:
-    from gandiag.monitor import Monitor
+    from gandiag.live.monitor import Monitor
 
     return "checked_row" in inspect.getsource(Monitor.update)
 
 
 @pytest.mark.xfail(not _monitor_checks_its_rows(), strict=False,
-                   reason="gandiag/monitor.py must call gandiag.live.validate.checked_row in Monitor.update")
+                   reason="gandiag/live/monitor.py must call gandiag.live.validate.checked_row in Monitor.update")
 @pytest.mark.parametrize("name", ["step-10**30", "metric-abc", "step-1.5"])
 def test_monitor_update_refuses(name):
-    from gandiag.monitor import Monitor
+    from gandiag.live.monitor import Monitor
 
     args, metrics = BAD_ROWS[name]
     m = Monitor(planned_steps=100)

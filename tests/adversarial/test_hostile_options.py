@@ -87,7 +87,7 @@ def test_train_out_that_cannot_be_a_folder(tmp_path, where):
 
 
 def test_jobs_1000_starts_no_more_workers_than_runs_or_cores(tmp_path):
-    from gandiag.batch import local_workers
+    from gandiag.workflows.batch import local_workers
 
     cores = len(os.sched_getaffinity(0))
     assert local_workers(1000, 2) == min(2, cores)

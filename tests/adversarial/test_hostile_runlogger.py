@@ -16,8 +16,8 @@ import pytest
 from contract import assert_no_traceback, cli
 
 from gandiag.errors import RunLockedError, UsageError
-from gandiag.ingest.samples import read_snapshots
-from gandiag.runlog import RunLogger, load_npz
+from gandiag.live.runlog import RunLogger, load_npz
+from gandiag.samples.read import read_snapshots
 
 
 def _rows(path):
@@ -34,7 +34,7 @@ def test_a_second_process_gets_a_clear_error_and_the_first_loses_nothing(tmp_pat
     for s in range(1, 3001):
         first.log(s, d_loss=0.5, g_loss=1.0)
     second = _in_subprocess(f"""
-        from gandiag.runlog import RunLogger
+        from gandiag.live.runlog import RunLogger
         from gandiag.errors import GandiagError
         for resume in (False, True):
             try:
@@ -109,8 +109,8 @@ def test_snapshots_are_appended_and_all_readable(tmp_path):
 KILLED_SNAPSHOT = """
     import os, signal
     import numpy as np
-    from gandiag import npzappend
-    from gandiag.runlog import RunLogger
+    from gandiag.infra import npzappend
+    from gandiag.live.runlog import RunLogger
     log = RunLogger({folder!r})
     log.log(1, d_loss=0.5, g_loss=1.0)
     for s in (10, 20, 30):
@@ -156,7 +156,7 @@ def test_stale_temporary_files_are_removed_by_the_next_writer(tmp_path):
 
 
 def test_metric_appearing_after_the_first_batch_is_warned_not_a_crash(tmp_path):
-    from gandiag.keras import _Diagnostics
+    from gandiag.live.keras import _Diagnostics
 
     cb = _Diagnostics(tmp_path, planned_steps=100, verbose=False)
     cb.batch_end(0, {"d_loss": 0.6, "g_loss": 1.0}, None)

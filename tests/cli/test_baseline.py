@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from gandiag.baseline import Change, compare, load_baseline
-from gandiag.batch import RunTarget
 from gandiag.cli import app
-from gandiag.findings import Verdict
+from gandiag.engine.findings import Verdict
+from gandiag.workflows.baseline import Change, compare, load_baseline
+from gandiag.workflows.batch import RunTarget
 
 RUNS = Path(__file__).resolve().parents[2] / "fixtures" / "runs"
 runner = CliRunner()
@@ -87,7 +87,7 @@ def test_mode_collapse_and_non_converged_rank_equal(main_report):
 
 
 def _diag(verdict):
-    from gandiag.findings import Diagnosis
+    from gandiag.verdict.diagnosis import Diagnosis
 
     return Diagnosis(source="x/b/history.csv", verdict=verdict, confidence=1.0, onset_step=1, reason="",
                      findings=(), skipped_rules=(), warnings=(), settle_window=None)

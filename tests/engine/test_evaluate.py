@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import gandiag
-from gandiag.findings import Severity, Status, Verdict
+from gandiag.engine.findings import Severity, Status, Verdict
 from gandiag.history import RunHistory
 
 analyze = functools.partial(gandiag.analyze, scores=False)

@@ -86,7 +86,7 @@ def test_unknown_names_and_bad_options():
 def test_train_on_small_mnist_and_cifar_files(tmp_path):
     pytest.importorskip("tensorflow")
     from gandiag.harness import train
-    from gandiag.runlog import load_npz
+    from gandiag.live.runlog import load_npz
 
     path = _mnist_like(tmp_path / "m.npz")
     train(make_config("stable", "mnist", steps=2, batch_size=8, data=str(path)), out=tmp_path / "m",

@@ -65,7 +65,7 @@ def test_resume_from_a_checkpoint_between_logged_steps(tmp_path, full):
 def test_truncation_keeps_rows_up_to_the_checkpoint(tmp_path, full):
     import shutil
 
-    from gandiag.runlog import RunLogger
+    from gandiag.live.runlog import RunLogger
 
     shutil.copy(full[0] / "history.csv", tmp_path / "history.csv")
     logger = RunLogger(tmp_path, resume=True)

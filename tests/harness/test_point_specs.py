@@ -159,7 +159,7 @@ def test_unknown_spec_name():
 def test_digits16_trains(tmp_path):
     pytest.importorskip("tensorflow")
     from gandiag.harness import make_config, train
-    from gandiag.runlog import load_npz
+    from gandiag.live.runlog import load_npz
 
     train(make_config("stable", "digits16", steps=3, seed=0), out=tmp_path, plots=False, checkpoints=False)
     assert load_npz(tmp_path / "samples.npz")["step_3"].shape == (500, 16, 16, 1)

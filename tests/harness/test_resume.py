@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from gandiag.harness import make_config, train
-from gandiag.runlog import load_npz
+from gandiag.live.runlog import load_npz
 
 pytestmark = pytest.mark.train
 pytest.importorskip("tensorflow")

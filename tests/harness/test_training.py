@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from gandiag.harness import make_config, train
-from gandiag.runlog import load_npz
+from gandiag.live.runlog import load_npz
 
 pytestmark = pytest.mark.train
 tf = pytest.importorskip("tensorflow")

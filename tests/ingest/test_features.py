@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from gandiag.cli import app
 from gandiag.errors import InputError
-from gandiag.ingest.samples import read_reference, read_snapshots
-from gandiag.sampling import SampleInputs, snapshot_table
+from gandiag.samples.evidence import SampleInputs, snapshot_table
+from gandiag.samples.read import read_reference, read_snapshots
 
 
 @pytest.fixture
@@ -109,7 +109,7 @@ def big_feats(tmp_path):
 
 
 def test_full_set_statistics_are_those_of_every_sample(big_feats):
-    from gandiag.signals import knn
+    from gandiag.samples import knn
 
     folder, real, fake = big_feats
     inputs = SampleInputs(folder / "feats.npz:gen", folder / "feats.npz:ref")
@@ -127,7 +127,7 @@ def test_full_set_statistics_are_those_of_every_sample(big_feats):
 def test_full_set_statistics_approximate_above_the_work_threshold(big_feats, monkeypatch):
     """Where the exact path's work passes the threshold (lowered here) and faiss is installed, the approximate
     path runs, says so, and stays within 0.01 of every pair."""
-    from gandiag.signals import knn
+    from gandiag.samples import knn
 
     if knn.default_backend() != "faiss-ivf":
         pytest.skip("faiss is not installed")

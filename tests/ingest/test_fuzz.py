@@ -33,9 +33,9 @@ from layouts import console_layouts, event_file_bytes, real_runs, seed_history, 
 
 from gandiag.errors import GandiagError
 from gandiag.history import RawTable, RunHistory, build_history
+from gandiag.history.roles import INDEX_ROLES, resolve_role
 from gandiag.ingest import read_raw
 from gandiag.ingest.console import decode
-from gandiag.roles import INDEX_ROLES, resolve_role
 
 FAST = 100
 SLOW = 1000

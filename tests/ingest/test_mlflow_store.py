@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 from gandiag.cli import app
 from gandiag.errors import InputError
-from gandiag.ingest import mlflow_store
-from gandiag.ingest.mlflow_store import MlflowRun, _table, display_uri
+from gandiag.integrations import mlflow_store
+from gandiag.integrations.mlflow_store import MlflowRun, _table, display_uri
 
 ROOT = Path(__file__).resolve().parents[2]
 GANDIAG = Path(sys.executable).parent / "gandiag"

@@ -1,6 +1,6 @@
 """The callback's logic without Keras: logging, de-averaging running means, and the actions.
 
-``gandiag.keras._Diagnostics`` is what ``GanDiagnostics`` runs per batch; the
+``gandiag.live.keras._Diagnostics`` is what ``GanDiagnostics`` runs per batch; the
 Keras subclass itself is exercised by test_training_stops.py.
 """
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import gandiag
-from gandiag.keras import _Diagnostics
-from gandiag.monitor import history_rows
+from gandiag.live.keras import _Diagnostics
+from gandiag.live.monitor import history_rows
 
 
 class Model:
@@ -105,7 +105,7 @@ def test_bad_action_is_refused():
 
 
 def test_importing_gandiag_keras_does_not_load_tensorflow():
-    code = "import sys, gandiag.keras; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
+    code = "import sys, gandiag.live.keras; assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
@@ -117,7 +117,7 @@ def test_sample_fn_snapshots_are_judged_live_and_stop_a_quiet_collapse(tmp_path)
     from fixture_runs import FIXTURE_RUNS
 
     from gandiag.ingest import read_run
-    from gandiag.ingest.samples import read_reference, read_snapshots
+    from gandiag.samples.read import read_reference, read_snapshots
 
     src = os.path.join(os.path.dirname(FIXTURE_RUNS), "corpus", "runs", "circle-g_lr_10x-s0")
     history = read_run(src)

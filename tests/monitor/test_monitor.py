@@ -12,9 +12,9 @@ import pytest
 from fixture_runs import FIXTURE_RUNS, RUNS
 
 import gandiag
+from gandiag.engine.findings import Verdict
 from gandiag.errors import UsageError
-from gandiag.findings import Verdict
-from gandiag.monitor import Monitor, history_rows
+from gandiag.live.monitor import Monitor, history_rows
 
 FAILING = {"digits-convergence_failure-s0", "digits-diverge-s0", "digits-aggressive_adam-s0"}
 
@@ -113,7 +113,7 @@ def test_aliases_and_percent_accuracies_as_a_tutorial_prints_them(histories):
 
 def test_evaluation_window_does_not_grow_with_the_run(histories, monkeypatch):
     """Bounded cost: the rows handed to the signals stay at context + every, at step 600 as at step 64."""
-    import gandiag.monitor as mod
+    import gandiag.live.monitor as mod
 
     sizes = []
     real = mod.SignalCache

@@ -14,8 +14,8 @@ import pytest
 import gandiag
 from gandiag.errors import UsageError
 from gandiag.ingest import read_run
-from gandiag.ingest.samples import read_reference, read_snapshots
-from gandiag.monitor import Monitor, replay
+from gandiag.live.monitor import Monitor, replay
+from gandiag.samples.read import read_reference, read_snapshots
 
 CORPUS = Path(__file__).resolve().parents[2] / "fixtures" / "corpus"
 

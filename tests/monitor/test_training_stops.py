@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import gandiag
-from gandiag.monitor import Monitor
+from gandiag.live.monitor import Monitor
 
 pytestmark = pytest.mark.train
 tf = pytest.importorskip("tensorflow")
@@ -94,7 +94,7 @@ def test_keras_fit_callback_stops_a_diverging_gan(tmp_path):
     import keras
 
     from gandiag.harness.datasets import load_dataset
-    from gandiag.keras import GanDiagnostics
+    from gandiag.live.keras import GanDiagnostics
 
     x = load_dataset("digits").x.astype("float32")
     epochs, per_epoch = 10, len(x) // 32

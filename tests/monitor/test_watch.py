@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import gandiag
 from gandiag.cli import app
-from gandiag.monitor import history_rows
+from gandiag.live.monitor import history_rows
 
 
 def run_watch(*args):
@@ -111,8 +111,8 @@ def test_a_collapse_only_the_samples_show_is_stopped_from_a_growing_run_folder(t
     import shutil
 
     from gandiag.ingest import read_run
-    from gandiag.ingest.samples import read_snapshots
-    from gandiag.runlog import RunLogger
+    from gandiag.live.runlog import RunLogger
+    from gandiag.samples.read import read_snapshots
 
     src = os.path.join(os.path.dirname(FIXTURE_RUNS), "corpus", "runs", "circle-g_lr_10x-s0")
     history = read_run(src)

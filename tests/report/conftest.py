@@ -2,10 +2,10 @@ import os
 
 import pytest
 
-from gandiag.batch import analyze_many, find_targets
+from gandiag.engine.findings import FAILURE_VERDICTS
 from gandiag.engine.loader import load_rules
-from gandiag.findings import FAILURE_VERDICTS
 from gandiag.report.summary import ReportRun
+from gandiag.workflows.batch import analyze_many, find_targets
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 import gandiag
-from gandiag.findings import Status
+from gandiag.engine.findings import Status
 from gandiag.history import RunHistory
 from gandiag.report.text import MAX_EPISODES_SHOWN, render_one
 

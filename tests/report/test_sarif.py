@@ -64,7 +64,8 @@ def test_passing_runs_give_notes_only(fixture_report_runs):
 
 
 def test_zero_based_csv_steps_and_a_missing_step_column(tmp_path):
-    from gandiag.findings import Diagnosis, Verdict
+    from gandiag.engine.findings import Verdict
+    from gandiag.verdict.diagnosis import Diagnosis
 
     def diag(path, step_col):
         return Diagnosis(source=str(path), verdict=Verdict.NON_CONVERGED, confidence=0.9, onset_step=3, reason="",

@@ -9,7 +9,7 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from gandiag.errors import InputError
-from gandiag.signals.diversity import (
+from gandiag.samples.diversity import (
     SIGNAL_KEYS,
     absolute_duplicate_threshold,
     as_samples,
@@ -262,7 +262,7 @@ def test_nonfinite_samples_are_dropped_and_counted():
 
 def test_prepared_reference_gives_the_same_statistics_as_per_snapshot_computation():
     # A reference prepared once per run must not change any number a snapshot gets.
-    from gandiag.signals.diversity import prepare_reference, snapshot_signals
+    from gandiag.samples.diversity import prepare_reference, snapshot_signals
 
     rng = np.random.default_rng(7)
     real = rng.normal(size=(900, 16))

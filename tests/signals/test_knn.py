@@ -1,4 +1,4 @@
-"""The scalable precision/recall/density/coverage (gandiag.signals.knn) against a naive float64 computation."""
+"""The scalable precision/recall/density/coverage (gandiag.samples.knn) against a naive float64 computation."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from gandiag.signals import knn
-from gandiag.signals.diversity import prdc
+from gandiag.samples import knn
+from gandiag.samples.diversity import prdc
 
 KEYS = ("coverage", "density", "precision", "recall")
 
