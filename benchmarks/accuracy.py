@@ -52,7 +52,7 @@ HEADLINE = ("macro_f1", "failures_caught", "stable_flagged", "onset_error_median
 #: Numbers still set by hand, and the data they were set on. They count as fitted on those families.
 HAND_SET = """\
 Set by hand, not fitted (each counts as fitted on the families looked at while setting it):
-  - the structure scale of "near" (diversity.NEAR_MPD_FRACTION 0.05, NEAR_NN_FACTOR 1.2, NEAR_NN_QUANTILE 0.99),
+  - the structure scale of "near" (compare.NEAR_MPD_FRACTION 0.05, NEAR_NN_FACTOR 1.2, NEAR_NN_QUANTILE 0.99),
     the rules' starting thresholds, their tuning ranges and their persistence (2 snapshots, settled share 0.5):
     chosen on ring8, grid25, spiral, digits and digits8 runs of the previous corpus (the five original families);
   - the loss rules' thresholds (GD1xx, GD2xx): taken from the tutorials, looked at on the same five families;

@@ -63,7 +63,7 @@ def label_one(folder: Path, exp: str) -> dict:
 
     from corpus.oracle import NONCONV, label_snapshots, loss_tests
     from gandiag.ingest import read_run
-    from gandiag.samples.read import read_grid_png
+    from gandiag.samples.grids import read_grid_png
 
     h = read_run(folder / f"{exp}.log")
     frame = pd.DataFrame({"step": h.steps, **{k: v for k, v in h.series.items()}})

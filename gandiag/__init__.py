@@ -7,8 +7,11 @@
 
 from __future__ import annotations
 
+from gandiag import _compat
 from gandiag._version import __version__
 from gandiag.errors import GandiagError
+
+_compat.install()  # old import paths (gandiag.monitor, gandiag.keras ...) for one release
 
 __all__ = [
     "Diagnosis",
@@ -26,12 +29,14 @@ __all__ = [
 _LAZY = {
     "analyze": ("gandiag.api", "analyze"),
     "read_run": ("gandiag.ingest", "read_run"),
-    "RunHistory": ("gandiag.history.model", "RunHistory"),
-    "Diagnosis": ("gandiag.engine.findings", "Diagnosis"),
+    "RunHistory": ("gandiag.history", "RunHistory"),
+    "Diagnosis": ("gandiag.verdict.diagnosis", "Diagnosis"),
     "Finding": ("gandiag.engine.findings", "Finding"),
     "Verdict": ("gandiag.engine.findings", "Verdict"),
     "RunLogger": ("gandiag.live.runlog", "RunLogger"),
     "Monitor": ("gandiag.live.monitor", "Monitor"),
+    # the Keras callback: not in __all__, since `from gandiag import *` must not import Keras
+    "GanDiagnostics": ("gandiag.live.keras", "GanDiagnostics"),
 }
 
 

@@ -34,7 +34,7 @@ SLOW = (
     "tests/ingest/test_tensorboard.py", "tests/cli/test_ci_outputs.py", "tests/cli/test_report_cmd.py",
     "tests/adversarial/test_hostile_inputs.py", "tests/ingest/test_console.py::test_real_runs",
     "tests/monitor/test_monitor.py::test_provisional", "tests/monitor/test_monitor.py::test_replay",
-    "tests/ingest/test_samples.py", "tests/monitor/test_watch.py",
+    "tests/samples/test_read.py", "tests/monitor/test_watch.py",
     "tests/monitor/test_samples_live.py::test_live", "tests/monitor/test_samples_live.py::test_provisional",
     "tests/monitor/test_samples_live.py::test_the_default", "tests/monitor/test_samples_live.py::test_a_quiet",
     "tests/monitor/test_monitor.py::test_a_short_run_policy", "tests/monitor/test_keras_core.py::test_sample_fn_snap",

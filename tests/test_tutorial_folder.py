@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gandiag.cli import app
-from tests.ingest.test_samples import save_plot_like_the_tutorial
+from tests.samples.test_read import save_plot_like_the_tutorial
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")

@@ -1,4 +1,4 @@
-"""``gandiag.live.keras.GanDiagnostics``: gandiag's rules as a Keras 3 callback.
+"""``gandiag.GanDiagnostics``: gandiag's rules as a Keras 3 callback.
 
 For GANs trained with ``model.fit`` and a custom ``train_step`` (the Keras
 DCGAN example's style: the logs carry ``d_loss`` and ``g_loss``). After every
@@ -13,7 +13,7 @@ imported, and nothing on the per-batch path reads files or imports the
 analysis reporters: a batch costs a dict walk, a CSV line and
 ``Monitor.update`` (see ``benchmarks/monitor_speed.py``).
 
->>> from gandiag.live.keras import GanDiagnostics          # doctest: +SKIP
+>>> from gandiag import GanDiagnostics               # doctest: +SKIP
 >>> gan.fit(data, epochs=20, callbacks=[GanDiagnostics("runs/dcgan", planned_steps=20 * steps_per_epoch)])  # doctest: +SKIP
 """
 

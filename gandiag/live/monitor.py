@@ -39,24 +39,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from gandiag.engine.evaluate import (
     Axis,
     SignalCache,
-    compare,
     evaluate_rule,
     rows_for,
     rule_applies,
-    scaled_params,
     settle_start_at,
     step_interval,
 )
-from gandiag.engine.findings import Evidence, Finding, Severity, Status, Verdict
+from gandiag.engine.findings import Finding, Status, Verdict
 from gandiag.engine.loader import load_rules, select_rules
-from gandiag.engine.model import Condition, Family, Rule
+from gandiag.engine.model import Family, Rule
 from gandiag.errors import UsageError
 from gandiag.history.model import (
     DERIVED_SERIES,
@@ -66,9 +64,11 @@ from gandiag.history.model import (
     RunHistory,
     build_history,
 )
-from gandiag.history.roles import ACC_ROLES, INDEX_ROLES, LOSS_ROLES, Role, resolve_role
+from gandiag.history.roles import ACC_ROLES, INDEX_ROLES, LOSS_ROLES, resolve_role
 from gandiag.live.buffer import Column
-from gandiag.live.episodes import EpisodeTracker
+from gandiag.live.conditions import ConditionMasks, LiveRule, active_finding
+from gandiag.live.options import check_options, check_roles, declared_family
+from gandiag.live.state import Event, MonitorState
 from gandiag.live.stop import (
     DEFAULT_MIN_FRACTION,
     DEFAULT_MIN_PROBABILITY,
@@ -80,131 +80,13 @@ from gandiag.live.stop import (
     StopGate,
 )
 from gandiag.live.validate import checked_row
-from gandiag.signals.registry import lookback
 from gandiag.verdict.diagnosis import Diagnosis
 from gandiag.verdict.outcome import classify
 
 #: Rows between two evaluations of the rules (the cost of one evaluation is spread over them).
 DEFAULT_EVERY = 32
-
 _ACC = frozenset(r.value for r in ACC_ROLES)
 _LOSSES = tuple(r.value for r in LOSS_ROLES)
-
-
-@dataclass(frozen=True)
-class Event:
-    """A rule that became active (``fired``) or stopped being active (``cleared``)."""
-
-    kind: str  # "fired" | "cleared"
-    rule: str
-    name: str
-    title: str
-    severity: Severity
-    supports: Verdict | None
-    step: int  # the step at which the change was seen
-    onset_step: int | None  # start of the episode (fired) / of the episode that ended (cleared)
-
-
-@dataclass(frozen=True)
-class MonitorState:
-    """What the monitor knows as of ``step`` (the last evaluated row).
-
-    ``verdict``, ``confidence``, ``onset_step`` and ``reason`` are those
-    ``gandiag analyze`` would give if the run ended at ``step``;
-    ``provisional`` is False only for the state :meth:`Monitor.finish` returns.
-    ``events`` are the changes since the previous call to ``update``.
-    ``confirmed`` says the failure passed the stop policy.
-    ``decision_path`` is how the verdict was decided (``samples/test3``,
-    ``losses/test2`` ...; the calibration table's key), ``p_failed`` the share
-    of corpus runs decided that way that had failed (None where the table does
-    not speak), and ``snapshots`` the number of snapshots judged.
-    """
-
-    step: int
-    rows: int
-    verdict: Verdict
-    confidence: float
-    onset_step: int | None
-    reason: str
-    active: tuple[str, ...]
-    events: tuple[Event, ...]
-    confirmed: bool
-    provisional: bool = True
-    decision_path: str = ""
-    p_failed: float | None = None
-    snapshots: int = 0
-
-    @property
-    def failed(self) -> bool:
-        return self.verdict in DEFAULT_STOP_ON
-
-
-class _LiveRule:
-    """One loss rule's incremental state: its mask's episodes and running counts for the settled share."""
-
-    def __init__(self, rule: Rule, warm: int, interval: float):
-        self.rule = rule
-        self.warm = warm
-        p = rule.persistence
-        self.tracker = EpisodeTracker(for_steps=rows_for(p.for_steps, interval),
-                                      max_gap=rows_for(p.max_gap, interval) if p.max_gap else None)
-        self.hits = Column(np.int64, fill=0)  # cumulative count of rows where mask and valid hold
-        self.valid = Column(np.int64, fill=0)  # cumulative count of valid rows
-        self.hits.append(0)
-        self.valid.append(0)
-        self.lookback = max(lookback(c.signal.value, scaled_params(dict(c.params), interval)) for c in rule.when)
-
-    def extend(self, masks: _ConditionMasks, first_row: int, k: int) -> None:
-        """Evaluate the conditions on the ``k`` new rows (rows ``first_row``...)."""
-        mask, valid = masks.get(self.rule.when[0])
-        for cond in self.rule.when[1:]:
-            cmask, cvalid = masks.get(cond)
-            mask = mask & cmask
-            valid = valid & cvalid
-        if first_row < self.warm:
-            mask = mask.copy()
-            mask[: min(self.warm - first_row, k)] = False
-        self.tracker.extend(mask)
-        self.hits.extend(self.hits.view()[-1] + np.cumsum(mask & valid))
-        self.valid.extend(self.valid.view()[-1] + np.cumsum(valid))
-
-    def active_onset(self, s0: int) -> int | None:
-        """Row where the active episode starts, or None: the offline engine's rule, on the rows so far."""
-        last = self.tracker.last()
-        if last is None:
-            return None
-        share_needed = self.rule.persistence.settle_share
-        if share_needed == 0.0:
-            return self.tracker.first()[0]  # any episode makes the rule active, dated from the first
-        n = self.tracker.n
-        denom = int(self.valid.view()[n] - self.valid.view()[s0])
-        share = float((self.hits.view()[n] - self.hits.view()[s0]) / denom) if denom else 0.0
-        return last[0] if last[1] >= s0 and (share >= share_needed or last[1] == n - 1) else None
-
-
-class _ConditionMasks:
-    """Where each condition holds on the new rows, computed once per evaluation and shared by rules."""
-
-    def __init__(self, cache: SignalCache, present: set[str], k: int):
-        self.cache, self.present, self.k = cache, present, k
-        self._memo: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
-
-    def get(self, cond: Condition) -> tuple[np.ndarray, np.ndarray]:
-        """``(holds, valid)`` on the new rows, as :func:`gandiag.engine.evaluate.evaluate_rule` builds them."""
-        key = (cond.series, cond.signal, cond.params, cond.op, cond.value)
-        hit = self._memo.get(key)
-        if hit is None:
-            k = self.k
-            cmask = np.zeros(k, dtype=bool)
-            cvalid = np.zeros(k, dtype=bool)
-            for series in cond.series:
-                if series not in self.present or not self.cache.history.has(series):
-                    continue  # absent, or nothing logged within the window: all NaN, which holds nowhere
-                vals = self.cache.values(cond, series)[-k:]
-                cmask |= compare(vals, cond.op, cond.value)
-                cvalid |= ~np.isnan(vals)
-            hit = self._memo[key] = (cmask, cvalid)
-        return hit
 
 
 class Monitor:
@@ -273,7 +155,7 @@ class Monitor:
         snapshot_patience: int = DEFAULT_SNAPSHOT_PATIENCE,
         sample_tests: Iterable[int] = DEFAULT_SAMPLE_TESTS,
     ):
-        _check_options(settle, planned_steps, min_steps, min_fraction, patience, every)
+        check_options(settle, planned_steps, min_steps, min_fraction, patience, every)
         if snapshot_patience < 0:
             raise UsageError(f"invalid monitor options: snapshot_patience must be >= 0, got {snapshot_patience}")
         self.rules = select_rules(dict(load_rules(list(rule_paths)) if rules is None else rules),
@@ -292,12 +174,12 @@ class Monitor:
 
         self._scores = scores
         self._table = probability_table(scores)
-        self.family, self.family_reason = _declared_family(loss)
+        self.family, self.family_reason = declared_family(loss)
         self.d_loss_reduction = Reduction(d_loss_reduction)
         self._overrides = {name: role for role, name in (columns or {}).items()}
-        _check_roles(self._overrides)
+        check_roles(self._overrides)
         # built at the first evaluation, when the rows so far tell how many steps lie between two rows
-        self._live: list[_LiveRule] = []
+        self._live: list[LiveRule] = []
         self._context = 1
         self._interval: float | None = None
         self._steps = Column(np.int64, fill=0)
@@ -420,7 +302,7 @@ class Monitor:
         """
         self._interval = step_interval(self._steps.view(0, n))
         n_plan = self.planned_steps or 0
-        self._live = [_LiveRule(r, max(rows_for(r.persistence.warmup_steps, self._interval, 0),
+        self._live = [LiveRule(r, max(rows_for(r.persistence.warmup_steps, self._interval, 0),
                                        round(r.persistence.warmup_fraction * n_plan / self._interval)), self._interval)
                       for r in self.rules.values() if not r.on_samples]
         self._context = max((lr.lookback for lr in self._live), default=1)
@@ -433,7 +315,7 @@ class Monitor:
         k = n - first
         window = self._window(first, n)
         present = self._present()
-        masks = _ConditionMasks(SignalCache(window, interval=self._interval), present, k)
+        masks = ConditionMasks(SignalCache(window, interval=self._interval), present, k)
         for live in self._live:
             live.extend(masks, first, k)
         self._count_signs(first, n)
@@ -517,7 +399,7 @@ class Monitor:
             judged += 1
             onset = live.active_onset(s0)
             if onset is not None:
-                findings.append(_active_finding(rule, int(steps[onset]), int(steps[-1]), present))
+                findings.append(active_finding(rule, int(steps[onset]), int(steps[-1]), present))
         sample_findings, sample_judged = self._sample_findings(family, int(steps[-1]))
         findings += sample_findings
         judged += sample_judged
@@ -665,51 +547,3 @@ def replay(monitor: Monitor, history: RunHistory,
         while i < len(pending) and pending[i][0] == step:
             yield monitor.snapshot(*pending[i])
             i += 1
-
-
-def _active_finding(rule: Rule, onset_step: int, end_step: int, present: set[str]) -> Finding:
-    # which series each condition read (as offline, the verdict's loss-family caveat looks at them); no numbers
-    evidence = tuple(Evidence(series=next((s for s in c.series if s in present), c.series[0]), signal=c.describe(),
-                              observed=math.nan, op=c.op.value, threshold=c.value, streak_steps=0, fraction=0.0,
-                              start_step=onset_step, end_step=end_step) for c in rule.when)
-    return Finding(rule=rule.code, name=rule.name, title=rule.title, severity=rule.severity,
-                   status=Status.ACTIVE, supports=rule.supports, weight=rule.weight, onset_step=onset_step,
-                   end_step=end_step, evidence=evidence, message=rule.title, fix=rule.docs.fix,
-                   outcome_test=rule.outcome_test)
-
-
-def _declared_family(loss: str | None) -> tuple[LossFamily | None, str]:
-    if not loss:
-        return None, ""
-    try:
-        return LossFamily(loss), f"declared with --loss {loss}"
-    except ValueError:
-        raise UsageError(f"unknown loss family '{loss}'", hint="Use bce, lsgan, hinge or wgan") from None
-
-
-def _check_roles(overrides: Mapping[str, str]) -> None:
-    for role in overrides.values():
-        try:
-            Role(role)
-        except ValueError:
-            raise UsageError(f"unknown role '{role}' in columns",
-                             hint="Use one of: " + ", ".join(r.value for r in Role)) from None
-
-
-def _check_options(settle: float, planned: int | None, min_steps: int, min_fraction: float, patience: int,
-                   every: int) -> None:
-    problems = []
-    if not 0 < settle <= 1:
-        problems.append(f"settle must be in (0, 1], got {settle}")
-    if planned is not None and planned < 1:
-        problems.append(f"planned_steps must be >= 1, got {planned}")
-    if min_steps < 0:
-        problems.append(f"min_steps must be >= 0, got {min_steps}")
-    if not 0 <= min_fraction <= 1:
-        problems.append(f"min_fraction must be in [0, 1], got {min_fraction}")
-    if patience < 0:
-        problems.append(f"patience must be >= 0, got {patience}")
-    if every < 1:
-        problems.append(f"every must be >= 1, got {every}")
-    if problems:
-        raise UsageError("invalid monitor options: " + "; ".join(problems))

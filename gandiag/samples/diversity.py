@@ -6,13 +6,13 @@ All statistics are built from Euclidean distances between flattened samples
 * :func:`coverage` and :func:`density` (Naeem et al. 2020) and
   :func:`precision` and :func:`recall` (Kynkaanniemi et al. 2019), from the
   k-nearest-neighbour balls of each sample set;
-* :func:`ndb` (Richardson & Weiss 2018), the share of k-means bins whose
-  proportions differ significantly, with its real-vs-real :func:`ndb_chance`;
+* NDB (Richardson & Weiss 2018, :mod:`gandiag.samples.ndb`), the share of
+  k-means bins whose proportions differ significantly;
 * :func:`mean_pairwise_distance_ratio` and :func:`near_duplicate_share`,
   for severe collapse and for runs without a real reference;
-* :func:`reference_values`, the real-vs-real value of each statistic (a
-  perfect generator scores about 0.97 coverage, not 1), and
-  :func:`snapshot_signals`, everything for one snapshot as a flat dict.
+* in :mod:`gandiag.samples.compare`, the real-vs-real value of each
+  statistic (a perfect generator scores about 0.97 coverage, not 1), and
+  everything for one snapshot as a flat dict.
 
 Boundary rule: a point lies in a ball when its distance is **at most** the
 radius (``<=``), up to floating-point resolution (squared distances within
@@ -27,11 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
-
-from gandiag.errors import InputError
 
 #: Below this many samples a snapshot is reported as ``insufficient`` (the same bound holds for each half of
 #: the reference). Statistics are compared with their real-vs-real value at the same size, so a snapshot of
@@ -57,35 +54,10 @@ ABS_DUP_RMS = 0.02
 #: of a figure leaves up to about 0.1 root-mean-square difference between its copies, while different
 #: real digits stay about 0.3-0.4 apart (measured on the tutorial's grid of scikit-learn's eights).
 GRID_DUP_RMS = 0.15
-#: Significance level of NDB's per-bin two-proportion z-test.
-NDB_ALPHA = 0.05
-#: Closeness at the scale of the data's structure (see :func:`structure_scale`): a generated sample is
-#: *near* the data within the larger of NEAR_NN_FACTOR times the NEAR_NN_QUANTILE of the reference's own
-#: nearest-neighbour distances (the noise's scale: as close as real points are to each other) and
-#: NEAR_MPD_FRACTION of its mean pairwise distance (the structure's scale, when the noise is far narrower
-#: than the gaps between modes).
-NEAR_NN_QUANTILE = 0.99
-NEAR_NN_FACTOR = 1.2
-NEAR_MPD_FRACTION = 0.05
-
-#: Keys of :func:`snapshot_signals`, always all present (NaN when not computed).
-SIGNAL_KEYS = (
-    "n_fake", "n_real", "n_used", "insufficient", "insufficient_reference", "nonfinite_share",
-    "coverage", "coverage_ref", "density", "density_ref",
-    "precision", "precision_ref", "recall", "recall_ref",
-    "ndb", "ndb_ref", "mpd", "mpd_ratio", "mpd_ratio_ref",
-    "dup_share", "dup_share_ref", "dup_threshold",
-    "near", "near_ref", "reach", "reach_ref", "near_scale",
-    "coverage_se", "density_se", "precision_se", "recall_se",
-    "coverage_ref_se", "density_ref_se", "precision_ref_se", "recall_ref_se",
-)
-
 _BLOCK = 1024
 #: Below this many dimensions distances are always computed in float64.
 _FLOAT32_MIN_DIM = 32
 
-
-# ----------------------------------------------------------------------------- inputs
 
 def as_samples(x, *, name: str = "samples") -> np.ndarray:
     """Samples of any shape ``(n, ...)`` as a 2-D float array ``(n, d)``.
@@ -116,8 +88,6 @@ def _subsample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         return x
     return x[np.sort(rng.choice(x.shape[0], size=n, replace=False))]
 
-
-# ----------------------------------------------------------------------------- distances
 
 class _Space:
     """Sets of points in one coordinate frame, with squared norms and a tie tolerance.
@@ -196,8 +166,6 @@ def _share_in_balls(space: _Space, query: int, balls: int, r2_balls: np.ndarray)
         hit |= (d2 <= (r2_balls[sl, None] + space.slack)).any(axis=0)
     return float(hit.mean())
 
-
-# ----------------------------------------------------------------------------- k-NN statistics
 
 def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "auto",
          seed: int = 0, progress=None) -> dict[str, float]:
@@ -304,80 +272,6 @@ def recall(real, fake, k: int = DEFAULT_K, *, exact: bool = False) -> float:
     return _share_in_balls(space, query=0, balls=1, r2_balls=space.kth_radius2(1, k))
 
 
-# ----------------------------------------------------------------------------- NDB
-
-def default_bins(n: int) -> int:
-    """NDB bin count for ``n`` real samples: about 20 samples per bin, 5 to 50 bins."""
-    return int(np.clip(n // 20, 5, 50))
-
-
-class _Bins:
-    """k-means bins of a real sample set: its labels and nearest-centre assignment."""
-
-    def __init__(self, real: np.ndarray, n_bins: int, seed: int):
-        from sklearn.cluster import KMeans
-        from threadpoolctl import threadpool_limits
-
-        # one thread: on small sets, OpenMP/BLAS threads fighting for busy cores
-        # cost 10x more than they save.
-        with threadpool_limits(1):
-            model = KMeans(n_clusters=n_bins, n_init=3, random_state=seed).fit(real)
-        self.n_bins = n_bins
-        self.labels = model.labels_
-        self.centres = model.cluster_centers_.astype(real.dtype)
-
-    def assign(self, x: np.ndarray) -> np.ndarray:
-        c = self.centres
-        d2 = np.einsum("ij,ij->i", c, c)[None, :] - 2 * (x @ c.T)
-        return np.argmin(d2, axis=1)
-
-
-def _ndb_from_labels(labels_real: np.ndarray, labels_fake: np.ndarray, n_bins: int, alpha: float) -> float:
-    from scipy.stats import norm
-
-    n1, n2 = labels_real.size, labels_fake.size
-    c1 = np.bincount(labels_real, minlength=n_bins).astype(float)
-    c2 = np.bincount(labels_fake, minlength=n_bins).astype(float)
-    p1, p2 = c1 / n1, c2 / n2
-    pooled = (c1 + c2) / (n1 + n2)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
-    z = np.divide(p1 - p2, se, out=np.zeros_like(se), where=se > 0)
-    return float(np.mean(np.abs(z) > norm.ppf(1 - alpha / 2)))
-
-
-def ndb(real, fake, n_bins: int | None = None, *, seed: int = 0, alpha: float = NDB_ALPHA) -> float:
-    """Share of statistically different bins (NDB/K, Richardson & Weiss 2018).
-
-    The real samples are clustered by k-means into ``n_bins`` bins (default
-    :func:`default_bins`); each fake sample goes to its nearest centre. A
-    bin differs when a two-sided two-proportion z-test rejects equal shares
-    at level ``alpha``. 0 for a perfect generator up to chance (see
-    :func:`ndb_chance`, typically 0.0-0.15), near 1 for full collapse.
-    """
-    r, f = _pair(real, fake)
-    bins = _Bins(r, n_bins or default_bins(r.shape[0]), seed)
-    return _ndb_from_labels(bins.labels, bins.assign(f.astype(r.dtype)), bins.n_bins, alpha)
-
-
-def ndb_chance(real, n_bins: int | None = None, *, seed: int = 0, alpha: float = NDB_ALPHA,
-               n_splits: int = 3) -> float:
-    """NDB of real against real: the mean over ``n_splits`` seeded half/half splits.
-
-    This is the level a perfect generator reaches with this reference and
-    bin count; compare :func:`ndb` against it, not against 0.
-    """
-    r = as_samples(real, name="real")
-    rng = np.random.default_rng(seed)
-    half = r.shape[0] // 2
-    vals = []
-    for i in range(n_splits):
-        perm = rng.permutation(r.shape[0])
-        vals.append(ndb(r[perm[:half]], r[perm[half:2 * half]], n_bins, seed=seed + i, alpha=alpha))
-    return float(np.mean(vals))
-
-
-# ----------------------------------------------------------------------------- pairwise distances
-
 def _mean_pairwise(space: _Space, a: int) -> float:
     n = space.sets[a].shape[0]
     if n < 2:
@@ -458,242 +352,3 @@ def near_duplicate_share(fake, threshold: float | None = None, *, real=None, fra
             threshold = absolute_duplicate_threshold(f.shape[1])
     space = _Space(f)
     return float(np.mean(space.kth_radius2(0, 1) <= threshold**2 + space.slack))
-
-
-# ----------------------------------------------------------------------------- per snapshot
-
-def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
-             bins: _Bins, dup2: float, mpd_real: float, near2: float) -> dict[str, float]:
-    """Every two-set statistic of set ``other`` against set ``real`` (exact on these sets)."""
-    nr, no = space.sets[real].shape[0], space.sets[other].shape[0]
-    covered = np.empty(nr, dtype=bool)
-    counts = np.empty(nr, dtype=np.int64)
-    in_real_ball = np.zeros(no, dtype=bool)
-    r2_other = space.kth_radius2(other, k)
-    in_other_ball = np.empty(nr, dtype=bool)
-    near_other = np.full(no, np.inf)  # squared distance from each ``other`` point to the nearest real one
-    reached = np.empty(nr, dtype=bool)
-    limit = near2 + space.slack
-    for sl, d2 in space.blocks(real, other):
-        inside = d2 <= (r2_real[sl, None] + space.slack)
-        covered[sl] = inside.any(axis=1)
-        counts[sl] = inside.sum(axis=1)
-        in_real_ball |= inside.any(axis=0)
-        in_other_ball[sl] = (d2 <= (r2_other[None, :] + space.slack)).any(axis=1)
-        reached[sl] = d2.min(axis=1) <= limit
-        np.minimum(near_other, d2.min(axis=0), out=near_other)
-    nn2_other = space.kth_radius2(other, 1)
-    density_terms = counts * (nr / (k * no))
-    return {
-        "coverage_se": _se(covered), "density_se": _se(density_terms),
-        "precision_se": _se(in_real_ball), "recall_se": _se(in_other_ball),
-        "near": float(np.mean(near_other <= limit)),
-        "reach": float(reached.mean()),
-        "coverage": float(covered.mean()),
-        "density": float(counts.sum() / (k * no)),
-        "precision": float(in_real_ball.mean()),
-        "recall": float(in_other_ball.mean()),
-        "ndb": _ndb_from_labels(bins.labels, bins.assign(space.sets[other]), bins.n_bins, NDB_ALPHA),
-        "mpd_ratio": _mean_pairwise(space, other) / mpd_real if mpd_real > 0 else float("nan"),
-        "dup_share": float(np.mean(nn2_other <= dup2 + space.slack)),
-    }
-
-
-def _se(values: np.ndarray) -> float:
-    """Standard error of a mean of per-point values (the statistic's sampling uncertainty at this size)."""
-    v = np.asarray(values, dtype=np.float64)
-    return float(np.std(v, ddof=1) / math.sqrt(v.size)) if v.size > 1 else float("nan")
-
-
-def _split_reference(r: np.ndarray, m: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    perm = rng.permutation(r.shape[0])
-    return r[np.sort(perm[:m])], r[np.sort(perm[m:2 * m])]
-
-
-def structure_scale(nn_dist: np.ndarray, mpd: float) -> float:
-    """The distance within which a sample counts as *near* the data, from a reference alone.
-
-    The larger of the noise's scale (``NEAR_NN_FACTOR`` times the
-    ``NEAR_NN_QUANTILE`` of the reference's leave-one-out nearest-neighbour
-    distances ``nn_dist``: as close as real points are to each other) and the
-    structure's scale (``NEAR_MPD_FRACTION`` of its mean pairwise distance
-    ``mpd``). In many dimensions the first dominates (real points are far
-    apart); in two, where a mixture's modes are much narrower than the gaps
-    between them, the second does, so that clusters somewhat wider than the
-    real ones still count as on the data while a haze or a ring drawn through
-    the modes does not (docs/outcomes.md, "Judging resembles the data").
-    """
-    noise = NEAR_NN_FACTOR * float(np.quantile(nn_dist, NEAR_NN_QUANTILE)) if nn_dist.size else 0.0
-    return max(noise, NEAR_MPD_FRACTION * float(mpd) if np.isfinite(mpd) else 0.0)
-
-
-def _reference_space(a: np.ndarray, others: list[np.ndarray], k: int, n_bins: int | None, seed: int):
-    """Shared pieces for comparisons against reference half ``a``."""
-    space = _Space(a, *others, dtype=_dtype(False, a.shape[1]))
-    bins = _Bins(space.sets[0], n_bins or default_bins(a.shape[0]), seed)
-    nn2 = space.kth_radius2(0, 1).astype(np.float64)
-    dup2 = float((DUP_FRACTION * np.sqrt(max(float(np.median(nn2)), 0.0))) ** 2)
-    mpd = _mean_pairwise(space, 0)
-    near2 = structure_scale(np.sqrt(nn2), mpd) ** 2
-    return space, space.kth_radius2(0, k), bins, dup2, mpd, near2
-
-
-def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | None = None,
-                     max_samples: int = DEFAULT_MAX_SAMPLES) -> dict[str, float]:
-    """Real-vs-real value of each statistic: one half of the reference against the other.
-
-    This is what a perfect generator scores with this reference, sample size
-    and ``k`` (coverage ~0.97, density ~1, NDB at its chance level, mpd
-    ratio ~1, duplicate share ~0.01). Rules compare against these values.
-    The halves hold ``min(n // 2, max_samples)`` samples each (seeded split).
-
-    Returns
-    -------
-    dict
-        ``coverage``, ``density``, ``precision``, ``recall``, ``ndb``,
-        ``mpd_ratio``, ``dup_share``, ``n_used``.
-    """
-    r = as_samples(real, name="real")
-    m = min(r.shape[0] // 2, max_samples)
-    if m <= k:
-        raise ValueError(f"reference too small: {r.shape[0]} samples for k={k}")
-    a, b = _split_reference(r, m, np.random.default_rng(seed))
-    space, r2, bins, dup2, mpd_a, near2 = _reference_space(a, [b], k, n_bins, seed)
-    out = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2)
-    out["n_used"] = float(m)
-    return out
-
-
-def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = DEFAULT_MAX_SAMPLES,
-                     seed: int = 0, n_bins: int | None = None, min_samples: int = MIN_SAMPLES,
-                     reference: PreparedReference | None = None, dup_rms: float = ABS_DUP_RMS) -> dict[str, float]:
-    """Every diversity signal of one snapshot, with its real-vs-real reference value.
-
-    The reference is split (seeded) into halves A and B of ``m`` samples,
-    and ``m`` generated samples are drawn, where
-    ``m = min(n_fake, n_real // 2, max_samples)``. Each statistic is then
-    computed for the snapshot against A (``coverage``, ...) and for B
-    against A (``coverage_ref``, ...): same sizes, same balls, same k-means
-    bins, so the only difference is B versus the generator.
-
-    Parameters
-    ----------
-    fake : array_like, shape (n, ...)
-        Generated samples of one snapshot. Rows with NaN/inf are dropped and
-        counted in ``nonfinite_share``.
-    real : array_like, shape (n, ...), optional
-        Real reference. Without it only ``mpd`` (the snapshot's own mean
-        pairwise distance, to compare with earlier snapshots) and
-        ``dup_share`` (with :func:`absolute_duplicate_threshold`) are
-        computed; the other statistics are NaN.
-    k, max_samples, seed, n_bins
-        As in the individual functions.
-    reference : PreparedReference, optional
-        From :func:`prepare_reference` (or a previous call's size): reuses the
-        reference's split, balls, bins and real-vs-real values across the
-        snapshots of a run. Recomputed when the sample size differs.
-    min_samples : int
-        Snapshots with fewer finite samples (default 50) get
-        ``insufficient = 1.0`` and NaN statistics.
-        A reference with fewer than ``2 * min_samples`` samples gets
-        ``insufficient_reference = 1.0``: the reference-free values are
-        still computed.
-
-    Returns
-    -------
-    dict of str -> float
-        Exactly the keys of :data:`SIGNAL_KEYS`: ``n_fake``, ``n_real``
-        (samples given), ``n_used`` (``m``), the flags ``insufficient``,
-        ``insufficient_reference`` (0.0 or 1.0), ``nonfinite_share``,
-        ``coverage``, ``density``, ``precision``, ``recall``, ``ndb``,
-        ``mpd_ratio``, ``dup_share`` and their ``*_ref`` values, ``mpd``,
-        ``dup_threshold`` (the distance used for ``dup_share``), and the standard
-        errors ``coverage_se``, ``density_se``, ``precision_se``, ``recall_se``
-        (and ``*_ref_se``) at the size ``m`` they were computed.
-
-    Raises
-    ------
-    InputError
-        When real and generated samples have different sizes.
-    """
-    out = dict.fromkeys(SIGNAL_KEYS, float("nan"))
-    f = as_samples(fake, name="fake")
-    finite = np.isfinite(f).all(axis=1)
-    out.update(n_fake=float(f.shape[0]), n_real=0.0, insufficient=0.0, insufficient_reference=0.0,
-               nonfinite_share=float(1 - finite.mean()) if f.shape[0] else float("nan"))
-    f = f[finite]
-    r = None
-    if real is not None:
-        r = as_samples(real, name="real")
-        if r.shape[1] != f.shape[1]:
-            raise InputError(
-                f"generated samples have {f.shape[1]} values each but the real reference has {r.shape[1]}",
-                hint="Give a reference drawn from the data the generator was trained on",
-            )
-        r = r[np.isfinite(r).all(axis=1)]
-        out["n_real"] = float(r.shape[0])
-    if f.shape[0] < max(min_samples, k + 1):
-        out["insufficient"] = 1.0
-        return out
-    rng = np.random.default_rng(seed)
-    if r is None or min(f.shape[0], r.shape[0] // 2) < max(min_samples, k + 1):
-        if r is not None:
-            out["insufficient_reference"] = 1.0
-        fs = _subsample(f, max_samples, rng)
-        space = _Space(fs, dtype=_dtype(False, fs.shape[1]))
-        thr = absolute_duplicate_threshold(fs.shape[1], dup_rms)
-        out.update(n_used=float(fs.shape[0]), mpd=_mean_pairwise(space, 0), dup_threshold=thr,
-                   dup_share=float(np.mean(space.kth_radius2(0, 1) <= thr**2 + space.slack)))
-        return out
-    m = min(f.shape[0], r.shape[0] // 2, max_samples)
-    if reference is None or reference.m != m or reference.k != k or reference.seed != seed:
-        reference = prepare_reference(r, m, k=k, seed=seed, n_bins=n_bins)
-    rng = np.random.default_rng(seed)
-    rng.bit_generator.state = reference.rng_state  # as if the split had just been drawn here
-    fs = _subsample(f, m, rng)
-    space = _Space(reference.a, fs, dtype=_dtype(False, reference.a.shape[1]))
-    snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a, reference.near2)
-    out.update(snap)
-    out.update({(f"{key[:-3]}_ref_se" if key.endswith("_se") else f"{key}_ref"): val
-                for key, val in reference.ref.items()})
-    out.update(n_used=float(m), mpd=snap["mpd_ratio"] * reference.mpd_a, dup_threshold=math.sqrt(reference.dup2),
-               near_scale=math.sqrt(reference.near2))
-    return out
-
-
-@dataclass(frozen=True)
-class PreparedReference:
-    """A real reference split and measured once, reused for every snapshot of a run.
-
-    Holds half A (the balls every snapshot is compared against), its k-NN
-    radii, the k-means bins, the duplicate distance, A's mean pairwise
-    distance, and the real-vs-real values (half B against A). Results are
-    the same as computing everything per snapshot (up to the
-    floating-point tie tolerance, which depends on the largest norm present).
-    """
-
-    m: int
-    k: int
-    seed: int
-    a: np.ndarray
-    r2: np.ndarray
-    bins: _Bins
-    dup2: float
-    mpd_a: float
-    near2: float
-    ref: dict
-    rng_state: dict
-
-
-def prepare_reference(real, m: int, *, k: int = DEFAULT_K, seed: int = 0, n_bins: int | None = None) -> PreparedReference:
-    """Split ``real`` into halves of ``m`` samples and measure what every snapshot is compared with."""
-    r = as_samples(real, name="real")
-    r = r[np.isfinite(r).all(axis=1)]
-    rng = np.random.default_rng(seed)
-    a, b = _split_reference(r, m, rng)
-    state = rng.bit_generator.state
-    space, r2, bins, dup2, mpd_a, near2 = _reference_space(a, [b], k, n_bins, seed)
-    ref = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2)
-    # Raw A: a snapshot's space centres on A's mean again, so coordinates, radii and bins line up.
-    return PreparedReference(m=m, k=k, seed=seed, a=a, r2=r2, bins=bins, dup2=dup2, mpd_a=mpd_a,
-                             near2=near2, ref=ref, rng_state=state)

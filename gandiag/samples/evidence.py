@@ -3,7 +3,7 @@
 Sits beside the loss history: ``samples.npz`` / ``real.npz`` next to a
 history are found automatically (``--no-samples`` turns that off), or given
 with ``--samples`` / ``--real``. Statistics come from
-:func:`gandiag.samples.diversity.snapshot_signals`; this module adds the
+:func:`gandiag.samples.compare.snapshot_signals`; this module adds the
 ratios the GD3xx rules read (the generator's value over the real-vs-real
 value of the same statistic) and lays them on the snapshots' step axis.
 
@@ -74,7 +74,7 @@ def _grid_notes(samples: Path) -> list[str]:
     """What a folder of grid images held besides the grids (the tutorial's loss plot, say)."""
     if not samples.is_dir():
         return []
-    from gandiag.samples.read import grid_files
+    from gandiag.samples.grids import grid_files
 
     pngs = sorted(f for f in samples.iterdir() if f.suffix.lower() == ".png" and f.is_file())
     if not pngs:
@@ -104,7 +104,8 @@ def _ratio(a: float, b: float) -> float:
 
 def _last_reference(fake, real, seed, prepared):
     """The prepared reference for the next snapshot (built once per sample size)."""
-    from gandiag.samples.diversity import DEFAULT_MAX_SAMPLES, MIN_SAMPLES, prepare_reference
+    from gandiag.samples.compare import prepare_reference
+    from gandiag.samples.diversity import DEFAULT_MAX_SAMPLES, MIN_SAMPLES
 
     if real is None:
         return None
@@ -136,7 +137,7 @@ class SnapshotStats:
 
     def add(self, step: int, samples: np.ndarray) -> dict:
         """Measure one snapshot; returns its row (the statistics and the ratios the GD3xx rules read)."""
-        from gandiag.samples.diversity import snapshot_signals
+        from gandiag.samples.compare import snapshot_signals
 
         step = int(step)
         if self.rows and step <= self.rows[-1]["step"]:

@@ -9,7 +9,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from gandiag.samples import knn
+from gandiag.samples import knn, knn_approx, knn_exact
 from gandiag.samples.diversity import prdc
 
 KEYS = ("coverage", "density", "precision", "recall")
@@ -145,8 +145,8 @@ def test_the_bounds_decide_most_pairs_of_well_projected_data(monkeypatch):
     real = clusters(600, 96, 8, 0, rank=8)
     fake = clusters(500, 96, 5, 1, rank=8)
     measured = []
-    original = knn._pair_d2
-    monkeypatch.setattr(knn, "_pair_d2", lambda a, ia, b, ib: measured.append(ia.size) or original(a, ia, b, ib))
+    original = knn_approx._pair_d2
+    monkeypatch.setattr(knn_approx, "_pair_d2", lambda a, ia, b, ib: measured.append(ia.size) or original(a, ia, b, ib))
     knn.prdc_approximate(real, fake, backend="brute", dims=16, candidates=16)
     listed = 2 * (600 + 500) * 16  # two radius searches and two member searches of 16 candidates
     assert sum(measured) < 0.5 * listed
@@ -169,10 +169,10 @@ def test_faiss_and_numpy_measure_the_same_pair_distances():
     if importlib.util.find_spec("faiss") is None:
         pytest.skip("faiss is not installed")
     real, fake = clusters(300, 48, 8, 0), clusters(200, 48, 5, 1)
-    rs, fs, _ = knn._sides(real, fake, 8, "pca", 0)
+    rs, fs, _ = knn_approx._sides(real, fake, 8, "pca", 0)
     rng = np.random.default_rng(0)
     ia, ib = rng.integers(0, 300, 1000), rng.integers(0, 200, 1000)
-    got = knn._pair_d2(rs, ia, fs, ib)
+    got = knn_approx._pair_d2(rs, ia, fs, ib)
     want = ((real[ia].astype(np.float64) - fake[ib]) ** 2).sum(axis=1)
     np.testing.assert_allclose(got, want, rtol=1e-5)
 
@@ -202,7 +202,7 @@ def test_index_backends_agree_with_exact(backend):
 
 
 def test_memory_is_a_block_not_the_distance_matrix(monkeypatch):
-    monkeypatch.setattr(knn, "_BLOCK_ELEMENTS", 50_000)
+    monkeypatch.setattr(knn_exact, "_BLOCK_ELEMENTS", 50_000)
     real, fake = clusters(3000, 8, 8, 0), clusters(3000, 8, 5, 1)
     tracemalloc.start()
     try:

@@ -9,23 +9,20 @@ import pytest
 from scipy.ndimage import gaussian_filter
 
 from gandiag.errors import InputError
+from gandiag.samples.compare import SIGNAL_KEYS, reference_values, snapshot_signals
 from gandiag.samples.diversity import (
-    SIGNAL_KEYS,
     absolute_duplicate_threshold,
     as_samples,
     coverage,
     density,
     mean_pairwise_distance,
     mean_pairwise_distance_ratio,
-    ndb,
-    ndb_chance,
     near_duplicate_share,
     prdc,
     precision,
     recall,
-    reference_values,
-    snapshot_signals,
 )
+from gandiag.samples.ndb import ndb, ndb_chance
 
 # ----------------------------------------------------------------------------- hand-made sets
 
@@ -262,7 +259,7 @@ def test_nonfinite_samples_are_dropped_and_counted():
 
 def test_prepared_reference_gives_the_same_statistics_as_per_snapshot_computation():
     # A reference prepared once per run must not change any number a snapshot gets.
-    from gandiag.samples.diversity import prepare_reference, snapshot_signals
+    from gandiag.samples.compare import prepare_reference, snapshot_signals
 
     rng = np.random.default_rng(7)
     real = rng.normal(size=(900, 16))

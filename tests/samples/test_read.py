@@ -9,7 +9,8 @@ import pytest
 from scipy.ndimage import zoom
 
 from gandiag.errors import InputError
-from gandiag.samples.read import END_OF_RUN, read_grid_png, read_reference, read_snapshots
+from gandiag.samples.grids import read_grid_png
+from gandiag.samples.read import END_OF_RUN, read_reference, read_snapshots
 
 matplotlib = pytest.importorskip("matplotlib")
 matplotlib.use("Agg")
