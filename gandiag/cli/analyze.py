@@ -87,14 +87,14 @@ def _parses_without_recursing(path: Path) -> None:
         pass
 
 
-def _split(values: list[str] | None) -> list[str]:
+def split_list(values: list[str] | None) -> list[str]:
     out: list[str] = []
     for v in values or []:
         out.extend(x.strip() for x in v.split(",") if x.strip())
     return out
 
 
-def _parse_grid(text: str | None) -> tuple[int, int] | None:
+def parse_grid(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
     rows, sep, cols = text.lower().partition("x")
@@ -120,7 +120,7 @@ def _settings(select, ignore, column, fail_on, input_format, d_loss_reduction, l
 
     cfg = load_config()
     columns = {**cfg.columns, **parse_column_overrides(column or [])}
-    fail_labels = _split([fail_on]) if fail_on is not None else list(cfg.fail_on or ("mode_collapse", "non_converged"))
+    fail_labels = split_list([fail_on]) if fail_on is not None else list(cfg.fail_on or ("mode_collapse", "non_converged"))
     fail_verdicts = set()
     for label in fail_labels:
         try:
@@ -129,15 +129,15 @@ def _settings(select, ignore, column, fail_on, input_format, d_loss_reduction, l
             raise UsageError(f"--fail-on: unknown verdict '{label}'",
                              hint="Use stable, mode_collapse, non_converged or inconclusive") from None
     options = {
-        "select": _split(select) or list(cfg.select),
-        "ignore": _split(ignore) or list(cfg.ignore),
+        "select": split_list(select) or list(cfg.select),
+        "ignore": split_list(ignore) or list(cfg.ignore),
         "columns": columns or None,
         "input_format": input_format,
         "d_loss_reduction": (d_loss_reduction.value if d_loss_reduction else cfg.d_loss_reduction),
         "loss": (loss.value if loss else cfg.loss),
         "settle_fraction": settle_fraction if settle_fraction is not None else (cfg.settle_fraction or 0.25),
         "no_samples": no_samples,
-        "grid": _parse_grid(grid),
+        "grid": parse_grid(grid),
     }
     return cfg, options, fail_verdicts
 
@@ -152,7 +152,7 @@ def _load_baseline(path: Path | None):
         return load_baseline(path)
 
 
-def _analyze_paths(paths, rule_set, options, jobs, scheduler, tracking_uri=None):
+def analyze_paths(paths, rule_set, options, jobs, scheduler, tracking_uri=None):
     """Find every run and analyze them (in parallel if asked); a usage error stops everything."""
     from gandiag.workflows.batch import analyze_many, find_targets
 
@@ -332,7 +332,7 @@ def register(app: typer.Typer) -> None:
             raise fail(exc) from None
 
         try:
-            results, errors = _analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs,
+            results, errors = analyze_paths(paths, rule_set, {**options, "samples": samples, "real": real}, jobs,
                                              scheduler, tracking_uri)
         except KeyboardInterrupt:  # Ctrl-C during a long sample computation: one line, no traceback
             typer.echo("interrupted: nothing was reported", err=True)

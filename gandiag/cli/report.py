@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
     ) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
-        from gandiag.cli.analyze import _analyze_paths, _parse_grid, _split, check_rule_paths
+        from gandiag.cli.analyze import analyze_paths, check_rule_paths, parse_grid, split_list
         from gandiag.engine.findings import FAILURE_VERDICTS
         from gandiag.engine.loader import load_rules, select_rules
         from gandiag.errors import UsageError
@@ -41,13 +41,13 @@ def register(app: typer.Typer) -> None:
             if (samples or real) and len(paths) > 1:
                 raise UsageError("--samples/--real apply to one history; give one path",
                                  hint="Or keep samples.npz / real.npz beside each history for automatic discovery")
-            options = {"select": _split(select), "ignore": _split(ignore), "no_samples": no_samples,
-                       "samples": samples, "real": real, "grid": _parse_grid(grid)}
+            options = {"select": split_list(select), "ignore": split_list(ignore), "no_samples": no_samples,
+                       "samples": samples, "real": real, "grid": parse_grid(grid)}
             select_rules(rule_set, select=options["select"], ignore=options["ignore"])
             prepare_out_dir(out, "--out")  # a file, a file in the path or no permission: say so before any work
         except GandiagError as exc:
             raise fail(exc) from None
-        results, errors = _analyze_paths(paths, rule_set, options, jobs, None)
+        results, errors = analyze_paths(paths, rule_set, options, jobs, None)
         linked, used = [], set()
         for r in results:
             d = r.diagnosis

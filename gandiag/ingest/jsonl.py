@@ -233,9 +233,9 @@ def read(path: Path | str, **options) -> RawTable:
 
 def _decoded_lines(stream):
     """Lines as text, as ``decode(data).split("\n")`` gives them (UTF-16 with a BOM, else UTF-8 per line)."""
-    from gandiag.ingest.console import _text_lines
+    from gandiag.ingest.console import text_lines
 
-    for line in _text_lines(stream):
+    for line in text_lines(stream):
         if isinstance(line, bytes):
             try:
                 line = line.decode("utf-8")

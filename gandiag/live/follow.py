@@ -235,18 +235,18 @@ class ConsoleRows:
     """
 
     def __init__(self, source: str, columns: dict[str, str] | None = None, limits: ReadLimits | None = None):
-        from gandiag.ingest.console import _Scan
+        from gandiag.ingest.console import Scan
 
         self.source = source
         self.columns = columns
-        self.scan = _Scan(limits or current_limits())
+        self.scan = Scan(limits or current_limits())
         self.lineno = 0
         self.last_step: int | None = None
         self.unsorted = False  # the steps so far go backwards somewhere: only rows past the last step are passed on
 
     def feed(self, lines: list[str]) -> Iterator[Row]:
         from gandiag.history.model import build_history
-        from gandiag.ingest.console import _result
+        from gandiag.ingest.console import raw_table
         from gandiag.live.monitor import history_rows
 
         for line in lines:
@@ -255,7 +255,7 @@ class ConsoleRows:
         if not lines or not self.scan.n_records:
             return  # no metric line yet: keep waiting
         try:
-            history = build_history(_result(self.scan, self.source), overrides=self.columns)
+            history = build_history(raw_table(self.scan, self.source), overrides=self.columns)
         except InputError:
             return  # nothing usable yet (no loss value so far): keep waiting
         self.unsorted = any(w.startswith("steps were not strictly increasing") for w in history.warnings)

@@ -22,14 +22,14 @@ from gandiag.samples.diversity import (
     DEFAULT_MAX_SAMPLES,
     DUP_FRACTION,
     MIN_SAMPLES,
-    _dtype,
-    _mean_pairwise,
-    _Space,
-    _subsample,
+    Space,
     absolute_duplicate_threshold,
     as_samples,
+    distance_dtype,
+    mean_pairwise,
+    subsample,
 )
-from gandiag.samples.ndb import NDB_ALPHA, _Bins, _ndb_from_labels, default_bins
+from gandiag.samples.ndb import NDB_ALPHA, Bins, default_bins, ndb_from_labels
 
 #: Closeness at the scale of the data's structure (see :func:`structure_scale`): a generated sample is
 #: *near* the data within the larger of NEAR_NN_FACTOR times the NEAR_NN_QUANTILE of the reference's own
@@ -52,8 +52,8 @@ SIGNAL_KEYS = (
 )
 
 
-def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
-             bins: _Bins, dup2: float, mpd_real: float, near2: float) -> dict[str, float]:
+def _compare(space: Space, real: int, other: int, r2_real: np.ndarray, k: int,
+             bins: Bins, dup2: float, mpd_real: float, near2: float) -> dict[str, float]:
     """Every two-set statistic of set ``other`` against set ``real`` (exact on these sets)."""
     nr, no = space.sets[real].shape[0], space.sets[other].shape[0]
     covered = np.empty(nr, dtype=bool)
@@ -83,8 +83,8 @@ def _compare(space: _Space, real: int, other: int, r2_real: np.ndarray, k: int,
         "density": float(counts.sum() / (k * no)),
         "precision": float(in_real_ball.mean()),
         "recall": float(in_other_ball.mean()),
-        "ndb": _ndb_from_labels(bins.labels, bins.assign(space.sets[other]), bins.n_bins, NDB_ALPHA),
-        "mpd_ratio": _mean_pairwise(space, other) / mpd_real if mpd_real > 0 else float("nan"),
+        "ndb": ndb_from_labels(bins.labels, bins.assign(space.sets[other]), bins.n_bins, NDB_ALPHA),
+        "mpd_ratio": mean_pairwise(space, other) / mpd_real if mpd_real > 0 else float("nan"),
         "dup_share": float(np.mean(nn2_other <= dup2 + space.slack)),
     }
 
@@ -119,11 +119,11 @@ def structure_scale(nn_dist: np.ndarray, mpd: float) -> float:
 
 def _reference_space(a: np.ndarray, others: list[np.ndarray], k: int, n_bins: int | None, seed: int):
     """Shared pieces for comparisons against reference half ``a``."""
-    space = _Space(a, *others, dtype=_dtype(False, a.shape[1]))
-    bins = _Bins(space.sets[0], n_bins or default_bins(a.shape[0]), seed)
+    space = Space(a, *others, dtype=distance_dtype(False, a.shape[1]))
+    bins = Bins(space.sets[0], n_bins or default_bins(a.shape[0]), seed)
     nn2 = space.kth_radius2(0, 1).astype(np.float64)
     dup2 = float((DUP_FRACTION * np.sqrt(max(float(np.median(nn2)), 0.0))) ** 2)
-    mpd = _mean_pairwise(space, 0)
+    mpd = mean_pairwise(space, 0)
     near2 = structure_scale(np.sqrt(nn2), mpd) ** 2
     return space, space.kth_radius2(0, k), bins, dup2, mpd, near2
 
@@ -229,10 +229,10 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
     if r is None or min(f.shape[0], r.shape[0] // 2) < max(min_samples, k + 1):
         if r is not None:
             out["insufficient_reference"] = 1.0
-        fs = _subsample(f, max_samples, rng)
-        space = _Space(fs, dtype=_dtype(False, fs.shape[1]))
+        fs = subsample(f, max_samples, rng)
+        space = Space(fs, dtype=distance_dtype(False, fs.shape[1]))
         thr = absolute_duplicate_threshold(fs.shape[1], dup_rms)
-        out.update(n_used=float(fs.shape[0]), mpd=_mean_pairwise(space, 0), dup_threshold=thr,
+        out.update(n_used=float(fs.shape[0]), mpd=mean_pairwise(space, 0), dup_threshold=thr,
                    dup_share=float(np.mean(space.kth_radius2(0, 1) <= thr**2 + space.slack)))
         return out
     m = min(f.shape[0], r.shape[0] // 2, max_samples)
@@ -240,8 +240,8 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
         reference = prepare_reference(r, m, k=k, seed=seed, n_bins=n_bins)
     rng = np.random.default_rng(seed)
     rng.bit_generator.state = reference.rng_state  # as if the split had just been drawn here
-    fs = _subsample(f, m, rng)
-    space = _Space(reference.a, fs, dtype=_dtype(False, reference.a.shape[1]))
+    fs = subsample(f, m, rng)
+    space = Space(reference.a, fs, dtype=distance_dtype(False, reference.a.shape[1]))
     snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a, reference.near2)
     out.update(snap)
     out.update({(f"{key[:-3]}_ref_se" if key.endswith("_se") else f"{key}_ref"): val
@@ -267,7 +267,7 @@ class PreparedReference:
     seed: int
     a: np.ndarray
     r2: np.ndarray
-    bins: _Bins
+    bins: Bins
     dup2: float
     mpd_a: float
     near2: float

@@ -76,20 +76,20 @@ def as_samples(x, *, name: str = "samples") -> np.ndarray:
     return a.astype(np.float64, copy=False)
 
 
-def _pair(real, fake) -> tuple[np.ndarray, np.ndarray]:
+def as_pair(real, fake) -> tuple[np.ndarray, np.ndarray]:
     r, f = as_samples(real, name="real"), as_samples(fake, name="fake")
     if r.shape[1] != f.shape[1]:
         raise ValueError(f"real samples have {r.shape[1]} values each but fake samples {f.shape[1]}")
     return r, f
 
 
-def _subsample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def subsample(x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     if x.shape[0] <= n:
         return x
     return x[np.sort(rng.choice(x.shape[0], size=n, replace=False))]
 
 
-class _Space:
+class Space:
     """Sets of points in one coordinate frame, with squared norms and a tie tolerance.
 
     Points are centred on the mean of the first set, which shrinks the norms
@@ -142,12 +142,12 @@ class _Space:
         return np.maximum(out, 0, out=out)
 
 
-def _dtype(exact: bool, d: int):
+def distance_dtype(exact: bool, d: int):
     """float64 when asked, or when cheap (few dimensions, where float32 blurs small distances)."""
     return np.float64 if exact or d < _FLOAT32_MIN_DIM else np.float32
 
 
-def _ball_counts(space: _Space, r2_real: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
+def _ball_counts(space: Space, r2_real: np.ndarray, rows: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """For real points (set 0, ``rows``): is a fake (set 1) in its ball, and how many."""
     n = space.sets[0].shape[0] if rows is None else len(rows)
     covered = np.empty(n, dtype=bool)
@@ -159,7 +159,7 @@ def _ball_counts(space: _Space, r2_real: np.ndarray, rows: np.ndarray | None) ->
     return covered, counts
 
 
-def _share_in_balls(space: _Space, query: int, balls: int, r2_balls: np.ndarray) -> float:
+def _share_in_balls(space: Space, query: int, balls: int, r2_balls: np.ndarray) -> float:
     """Share of points of set ``query`` inside at least one k-NN ball of set ``balls``."""
     hit = np.zeros(space.sets[query].shape[0], dtype=bool)
     for sl, d2 in space.blocks(balls, query):
@@ -197,7 +197,7 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
     """
     from gandiag.samples import knn
 
-    r, f = _pair(real, fake)
+    r, f = as_pair(real, fake)
     if r.shape[0] <= k or f.shape[0] <= k:
         raise ValueError(f"need more than k={k} samples in each set, got {r.shape[0]} real and {f.shape[0]} fake")
     if exact:
@@ -212,8 +212,8 @@ def prdc(real, fake, k: int = DEFAULT_K, *, exact: bool = False, method: str = "
 
 
 def _coverage_density(real, fake, k, exact, max_queries, seed) -> tuple[float, float]:
-    r, f = _pair(real, fake)
-    space = _Space(r, f, dtype=_dtype(exact, r.shape[1]))
+    r, f = as_pair(real, fake)
+    space = Space(r, f, dtype=distance_dtype(exact, r.shape[1]))
     rows = None
     if not exact and r.shape[0] > max_queries:
         rows = np.sort(np.random.default_rng(seed).choice(r.shape[0], size=max_queries, replace=False))
@@ -260,19 +260,19 @@ def precision(real, fake, k: int = DEFAULT_K, *, exact: bool = False) -> float:
     ``precision(real, fake) == recall(fake, real)``: swapping the arguments
     turns precision into recall.
     """
-    r, f = _pair(real, fake)
-    space = _Space(r, f, dtype=_dtype(exact, r.shape[1]))
+    r, f = as_pair(real, fake)
+    space = Space(r, f, dtype=distance_dtype(exact, r.shape[1]))
     return _share_in_balls(space, query=1, balls=0, r2_balls=space.kth_radius2(0, k))
 
 
 def recall(real, fake, k: int = DEFAULT_K, *, exact: bool = False) -> float:
     """Share of real samples inside at least one fake k-NN ball (Kynkaanniemi et al. 2019)."""
-    r, f = _pair(real, fake)
-    space = _Space(r, f, dtype=_dtype(exact, r.shape[1]))
+    r, f = as_pair(real, fake)
+    space = Space(r, f, dtype=distance_dtype(exact, r.shape[1]))
     return _share_in_balls(space, query=0, balls=1, r2_balls=space.kth_radius2(1, k))
 
 
-def _mean_pairwise(space: _Space, a: int) -> float:
+def mean_pairwise(space: Space, a: int) -> float:
     n = space.sets[a].shape[0]
     if n < 2:
         return float("nan")
@@ -284,8 +284,8 @@ def _mean_pairwise(space: _Space, a: int) -> float:
 
 def mean_pairwise_distance(x, *, max_samples: int = DEFAULT_MAX_SAMPLES, seed: int = 0) -> float:
     """Mean Euclidean distance between two different samples (seeded subsample of ``max_samples``)."""
-    s = _subsample(as_samples(x), max_samples, np.random.default_rng(seed))
-    return _mean_pairwise(_Space(s), 0)
+    s = subsample(as_samples(x), max_samples, np.random.default_rng(seed))
+    return mean_pairwise(Space(s), 0)
 
 
 def mean_pairwise_distance_ratio(fake, real, *, max_samples: int = DEFAULT_MAX_SAMPLES, seed: int = 0) -> float:
@@ -295,13 +295,13 @@ def mean_pairwise_distance_ratio(fake, real, *, max_samples: int = DEFAULT_MAX_S
     collapse onto modes spread over the space, and blurred samples, keep it
     near 1: use it with :func:`coverage`, not instead of it.
     """
-    r, f = _pair(real, fake)
+    r, f = as_pair(real, fake)
     rng = np.random.default_rng(seed)
-    space = _Space(_subsample(r, max_samples, rng), _subsample(f, max_samples, rng))
-    return _mean_pairwise(space, 1) / _mean_pairwise(space, 0)
+    space = Space(subsample(r, max_samples, rng), subsample(f, max_samples, rng))
+    return mean_pairwise(space, 1) / mean_pairwise(space, 0)
 
 
-def _nn_dist(space: _Space, a: int) -> np.ndarray:
+def _nn_dist(space: Space, a: int) -> np.ndarray:
     return np.sqrt(space.kth_radius2(a, 1).astype(np.float64))
 
 
@@ -313,8 +313,8 @@ def duplicate_threshold(real, *, fraction: float = DUP_FRACTION, n: int | None =
     """
     r = as_samples(real, name="real")
     if n is not None:
-        r = _subsample(r, max(n, 2), np.random.default_rng(seed))
-    return float(fraction * np.median(_nn_dist(_Space(r), 0)))
+        r = subsample(r, max(n, 2), np.random.default_rng(seed))
+    return float(fraction * np.median(_nn_dist(Space(r), 0)))
 
 
 def absolute_duplicate_threshold(d: int, rms: float = ABS_DUP_RMS) -> float:
@@ -342,7 +342,7 @@ def near_duplicate_share(fake, threshold: float | None = None, *, real=None, fra
     are duplicates.
     """
     rng = np.random.default_rng(seed)
-    f = _subsample(as_samples(fake, name="fake"), max_samples, rng)
+    f = subsample(as_samples(fake, name="fake"), max_samples, rng)
     if f.shape[0] < 2:
         return float("nan")
     if threshold is None:
@@ -350,5 +350,5 @@ def near_duplicate_share(fake, threshold: float | None = None, *, real=None, fra
             threshold = duplicate_threshold(real, fraction=fraction, n=f.shape[0], seed=seed)
         else:
             threshold = absolute_duplicate_threshold(f.shape[1])
-    space = _Space(f)
+    space = Space(f)
     return float(np.mean(space.kth_radius2(0, 1) <= threshold**2 + space.slack))

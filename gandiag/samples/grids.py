@@ -40,7 +40,7 @@ from gandiag.infra.files import check_input_path
 #: the largest step a snapshot key may name (the history's steps are 64-bit integers too)
 MAX_STEP = 2**62
 
-_GRID_NAME = re.compile(r".*?(\d+)\.png\Z", re.IGNORECASE)
+GRID_NAME = re.compile(r".*?(\d+)\.png\Z", re.IGNORECASE)
 _INK_BELOW = 253
 # matplotlib's default figure.subplot.{left,right,bottom,top,wspace,hspace}
 _MPL_DEFAULT = dict(left=0.125, right=0.9, bottom=0.11, top=0.88, spacing=0.2)
@@ -177,14 +177,14 @@ def _open_image(p: Path):
                          hint="Give PNG files written by matplotlib or Pillow") from None
 
 
-def _to_unit(im) -> np.ndarray:
+def to_unit(im) -> np.ndarray:
     a = np.asarray(im, dtype=np.float64)
     top = 65535.0 if im.mode.startswith("I") and a.max() > 255 else (1.0 if im.mode == "F" else 255.0)
     return np.clip(a / top, 0.0, 1.0)
 
 
 def _darkness(im) -> np.ndarray:
-    return 1.0 - _to_unit(im)
+    return 1.0 - to_unit(im)
 
 
 _TUTORIAL_GRID = re.compile(r"generated_plot_(\d+)\.png\Z", re.IGNORECASE)
@@ -198,25 +198,25 @@ def grid_files(pngs: list[Path]) -> tuple[list[Path], list[Path]]:
     otherwise every PNG whose name ends in a number is.
     """
     tutorial = [f for f in pngs if _TUTORIAL_GRID.match(f.name)]
-    chosen = tutorial or [f for f in pngs if _GRID_NAME.match(f.name)]
+    chosen = tutorial or [f for f in pngs if GRID_NAME.match(f.name)]
     if not chosen:
         raise InputError("no grid images here: no PNG name ends in a step number", where=str(pngs[0].parent),
                          hint="Give the folder of the tutorial's generated_plot_NNN.png (NNN = step)")
     return chosen, [f for f in pngs if f not in chosen]
 
 
-def _read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, np.ndarray]:
+def read_grid_files(files: list[Path], grid, tile_shape, spacing) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {}
     for f in files:
-        step = _step_in_name(f, _GRID_NAME, out, unnamed="grid image name has no step number", name="grid image name",
+        step = step_in_name(f, GRID_NAME, out, unnamed="grid image name has no step number", name="grid image name",
                              kind="grid images", hint="Name grid images like generated_plot_NNN.png (NNN = step)",
                              one="Keep one image per step")
         out[step] = read_grid_png(f, grid, tile_shape=tile_shape, spacing=spacing)
     return dict(sorted(out.items()))
 
 
-def _step_in_name(f: Path, pattern: re.Pattern[str], seen: dict, *, unnamed: str, name: str, kind: str, hint: str,
-                  one: str) -> int:
+def step_in_name(f: Path, pattern: re.Pattern[str], seen: dict, *, unnamed: str, name: str, kind: str, hint: str,
+                 one: str) -> int:
     """The training step a snapshot file's name gives (its first group), checked: present, in range, not seen."""
     m = pattern.match(f.name)
     if not m:

@@ -23,12 +23,12 @@ from gandiag.samples.knn_approx import (
     CANDIDATES,
     MAX_CANDIDATES,
     PROJECTION_DIMS,
-    _approximate,
-    _left_out,
-    _sides,
-    _Uncertain,
+    Uncertain,
+    approximate,
     default_backend,
+    make_sides,
     prdc_approximate,
+    share_left_out,
 )
 from gandiag.samples.knn_exact import PRDC, prdc_exact
 
@@ -65,17 +65,17 @@ def prdc_auto(real: np.ndarray, fake: np.ndarray, k: int = 5, *, seed: int = 0,
     why when the projection decided."""
     if auto_method(real.shape[0], fake.shape[0], real.shape[1]) == "exact":
         return prdc_exact(real, fake, k, progress=progress)
-    rs, fs, centre = _sides(real, fake, PROJECTION_DIMS, "pca", seed)
-    left_out = _left_out(rs, fs)
+    rs, fs, centre = make_sides(real, fake, PROJECTION_DIMS, "pca", seed)
+    left_out = share_left_out(rs, fs)
     if left_out > RESIDUAL_LIMIT:
         why = (f"exact: the {PROJECTION_DIMS}-dimension projection leaves {100 * left_out:.0f}% of the data out, more "
                f"than the {100 * RESIDUAL_LIMIT:.0f}% the approximate path was measured within 0.01 at")
         return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)
     try:
-        return _approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
+        return approximate(rs, fs, centre, k, backend=default_backend(), dims=PROJECTION_DIMS, projection="pca",
                             candidates=CANDIDATES, probes=None, max_candidates=MAX_CANDIDATES, threads=None,
                             progress=progress, max_cut_share=CUT_LIMIT)
-    except _Uncertain as uncertain:
+    except Uncertain as uncertain:
         why = (f"exact: the approximate path could not certify {100 * uncertain.args[0]:.0f}% of its nearest-"
                f"neighbour lists, more than the {100 * CUT_LIMIT:.0f}% it was measured within 0.01 at")
         return dataclasses.replace(prdc_exact(real, fake, k, progress=progress), method=why)

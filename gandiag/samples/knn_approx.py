@@ -19,7 +19,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from gandiag.infra.progress import Progress
-from gandiag.samples.knn_exact import _BLOCK_ELEMENTS, _FLOAT32_MIN_DIM, PRDC, _result, _rows
+from gandiag.samples.knn_exact import BLOCK_ELEMENTS, FLOAT32_MIN_DIM, PRDC, block_rows, prdc_result
 
 #: Dimensions of the PCA projection the approximate index searches in (the data's own dimension when lower).
 PROJECTION_DIMS = 128
@@ -50,7 +50,7 @@ def _principal_axes(scatter: np.ndarray, dims: int, rng: np.random.Generator, it
     return np.ascontiguousarray(q @ vectors[:, order].astype(np.float32))
 
 
-class _Side:
+class Side:
     """One set on the approximate path: the points as given (float32), their projection, and two norms.
 
     ``p`` is the centred point projected on an orthonormal basis, ``sq`` the squared norm of the centred point
@@ -67,15 +67,15 @@ class _Side:
         self.n = x.shape[0]
 
 
-def _sides(real: np.ndarray, fake: np.ndarray, dims: int, how: str, seed: int,
-           fit_rows: int = 8192) -> tuple[_Side, _Side, np.ndarray]:
+def make_sides(real: np.ndarray, fake: np.ndarray, dims: int, how: str, seed: int,
+                fit_rows: int = 8192) -> tuple[Side, Side, np.ndarray]:
     """Both sets projected on ``dims`` axes (PCA fitted on a seeded subsample of both, or random), and the centre.
 
     Above 32 dimensions the points are float32 (a float64 feature file is converted: its distances move by about
     1e-7 relative, and faiss measures float32 pairs four times faster than numpy); below, float64 as on the exact
     path. The projection, which only finds candidates and bounds, is float32.
     """
-    dtype = np.float64 if real.shape[1] < _FLOAT32_MIN_DIM else np.float32
+    dtype = np.float64 if real.shape[1] < FLOAT32_MIN_DIM else np.float32
     real = np.ascontiguousarray(real, dtype=dtype)
     fake = np.ascontiguousarray(fake, dtype=dtype)
     d = real.shape[1]
@@ -96,13 +96,13 @@ def _sides(real: np.ndarray, fake: np.ndarray, dims: int, how: str, seed: int,
     for x in (real, fake):
         p = np.empty((x.shape[0], min(dims, d)), dtype=np.float32)
         sq = np.empty(x.shape[0], dtype=np.float64)
-        step = _rows(d)
+        step = block_rows(d)
         for start in range(0, x.shape[0], step):
             sl = slice(start, min(start + step, x.shape[0]))
             block = x[sl] - centre
             sq[sl] = np.einsum("ij,ij->i", block, block, dtype=np.float64)
             p[sl] = block if basis is None else block.astype(np.float32, copy=False) @ basis
-        sides.append(_Side(x, p, sq))
+        sides.append(Side(x, p, sq))
     return sides[0], sides[1], centre
 
 
@@ -193,7 +193,7 @@ class _Index:
         n = min(n_neighbours, self.base.shape[0])
         dist = np.empty((queries.shape[0], n), dtype=np.float32)
         ids = np.empty((queries.shape[0], n), dtype=np.int64)
-        step = 8192 if self.backend != "brute" else _rows(self.base.shape[0])
+        step = 8192 if self.backend != "brute" else block_rows(self.base.shape[0])
         for start in range(0, queries.shape[0], step):  # batches: Ctrl-C is seen between them
             sl = slice(start, min(start + step, queries.shape[0]))
             dist[sl], ids[sl] = self._search(np.ascontiguousarray(queries[sl]), n)
@@ -223,7 +223,7 @@ class _Index:
         return np.maximum(np.take_along_axis(dist, order, axis=1), 0), np.take_along_axis(ids, order, axis=1)
 
 
-def _pair_d2(a: _Side, ia: np.ndarray, b: _Side, ib: np.ndarray) -> np.ndarray:
+def _pair_d2(a: Side, ia: np.ndarray, b: Side, ib: np.ndarray) -> np.ndarray:
     """Full-space squared distances between ``a.x[ia[t]]`` and ``b.x[ib[t]]`` for every ``t`` (direct differences)."""
     out = np.empty(ia.size, dtype=a.x.dtype)
     if not ia.size:
@@ -235,7 +235,7 @@ def _pair_d2(a: _Side, ia: np.ndarray, b: _Side, ib: np.ndarray) -> np.ndarray:
         faiss.pairwise_indexed_L2sqr(a.x.shape[1], ia.size, faiss.swig_ptr(a.x), faiss.swig_ptr(ia),
                                      faiss.swig_ptr(b.x), faiss.swig_ptr(ib), faiss.swig_ptr(out))
         return out
-    step = max(1, _BLOCK_ELEMENTS // (4 * a.x.shape[1]))
+    step = max(1, BLOCK_ELEMENTS // (4 * a.x.shape[1]))
     for start in range(0, ia.size, step):
         sl = slice(start, min(start + step, ia.size))
         diff = a.x[ia[sl]] - b.x[ib[sl]]
@@ -243,16 +243,16 @@ def _pair_d2(a: _Side, ia: np.ndarray, b: _Side, ib: np.ndarray) -> np.ndarray:
     return out
 
 
-def _full_d2(a: _Side, rows: np.ndarray, b: _Side, centre: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _full_d2(a: Side, rows: np.ndarray, b: Side, centre: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Every squared distance from ``a.x[rows]`` to all of ``b``, a block of rows at a time (centred, in the
     working precision, as the exact path computes them)."""
     dtype = a.x.dtype
-    step = _rows(b.n)
+    step = block_rows(b.n)
     for start in range(0, rows.size, step):
         chunk = rows[start:start + step]
         xa = a.x[chunk] - centre
         h = np.empty((chunk.size, b.n), dtype=dtype)
-        col_step = _rows(b.x.shape[1])
+        col_step = block_rows(b.x.shape[1])
         for c0 in range(0, b.n, col_step):
             cols = slice(c0, min(c0 + col_step, b.n))
             h[:, cols] = xa @ (dtype.type(-2) * (b.x[cols] - centre)).T
@@ -274,7 +274,7 @@ def _list_end(dist: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.where(full, dist.max(axis=1, initial=0.0), np.inf)
 
 
-def _radii(side: _Side, index: _Index, k: int, width: int, slack: float, loose: float, centre: np.ndarray,
+def _radii(side: Side, index: _Index, k: int, width: int, slack: float, loose: float, centre: np.ndarray,
            max_width: int, cut: list[int]) -> np.ndarray:
     """Squared distance from each point to its k-th nearest other point of the same set.
 
@@ -321,7 +321,7 @@ def _radii(side: _Side, index: _Index, k: int, width: int, slack: float, loose: 
     return r2
 
 
-def _members(balls: _Side, r2: np.ndarray, points: _Side, index: _Index, width: int, slack: float, loose: float,
+def _members(balls: Side, r2: np.ndarray, points: Side, index: _Index, width: int, slack: float, loose: float,
              centre: np.ndarray, max_width: int, cut: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """How many of ``points`` each ball (centre ``balls.x[i]``, squared radius ``r2[i]``) holds, and which points
     lie in at least one ball.
@@ -381,14 +381,14 @@ def prdc_approximate(real: np.ndarray, fake: np.ndarray, k: int = 5, *, dims: in
     """
     if backend is None:
         backend = default_backend()
-    rs, fs, centre = _sides(real, fake, dims, projection, seed)
-    return _approximate(rs, fs, centre, k, backend=backend, dims=dims, projection=projection, candidates=candidates,
+    rs, fs, centre = make_sides(real, fake, dims, projection, seed)
+    return approximate(rs, fs, centre, k, backend=backend, dims=dims, projection=projection, candidates=candidates,
                         probes=probes, max_candidates=max_candidates, threads=threads, progress=progress)
 
 
-def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: str, dims: int, projection: str,
-                 candidates: int, probes: int | None, max_candidates: int, threads: int | None,
-                 progress: Progress | None, max_cut_share: float | None = None) -> PRDC:
+def approximate(rs: Side, fs: Side, centre: np.ndarray, k: int, *, backend: str, dims: int, projection: str,
+                candidates: int, probes: int | None, max_candidates: int, threads: int | None,
+                progress: Progress | None, max_cut_share: float | None = None) -> PRDC:
     def stage(done: int) -> None:
         if progress is not None:
             progress(done, 6)
@@ -407,7 +407,7 @@ def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: s
     stage(3)
     r2_fake = _radii(fs, fake_index, k, width, slack, loose, centre, max_candidates, cut)
     if max_cut_share is not None and cut[0] > max_cut_share * (rs.n + fs.n):
-        raise _Uncertain(cut[0] / (rs.n + fs.n))
+        raise Uncertain(cut[0] / (rs.n + fs.n))
     stage(4)
     fakes_in_ball, in_real_ball = _members(rs, r2_real, fs, fake_index, width, slack, loose, centre,
                                            max_candidates, cut)
@@ -416,16 +416,16 @@ def _approximate(rs: _Side, fs: _Side, centre: np.ndarray, k: int, *, backend: s
     stage(6)
     lists = 2 * (rs.n + fs.n)
     method = (f"approximate ({backend} on {projection} {min(dims, d)} dims, full-space distances; the projection "
-              f"leaves {100 * _left_out(rs, fs):.1f}% out; {cut[0]:,} of {lists:,} candidate lists cut at "
+              f"leaves {100 * share_left_out(rs, fs):.1f}% out; {cut[0]:,} of {lists:,} candidate lists cut at "
               f"{max_candidates})")
-    return _result(fakes_in_ball > 0, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)
+    return prdc_result(fakes_in_ball > 0, in_fake_ball, in_real_ball, fakes_in_ball, k, method, d)
 
 
-class _Uncertain(Exception):
+class Uncertain(Exception):
     """The approximate path could not certify enough of its candidate lists (``args[0]``: the share cut)."""
 
 
-def _left_out(rs: _Side, fs: _Side) -> float:
+def share_left_out(rs: Side, fs: Side) -> float:
     """Median share of a point's (centred) squared norm that the projection leaves out, over both sets."""
     share = np.concatenate([s.rho ** 2 / np.maximum(s.sq, 1e-30) for s in (rs, fs)])
     return float(np.median(share)) if share.size else 0.0

@@ -16,9 +16,9 @@ import numpy as np
 
 from gandiag.infra.progress import Progress
 
-#: Rows of a distance block: ``_BLOCK_ELEMENTS / n`` rows at a time keeps every block near 64 MB in float32.
-_BLOCK_ELEMENTS = 16 * 1024 * 1024
-_FLOAT32_MIN_DIM = 32
+#: Rows of a distance block: ``BLOCK_ELEMENTS / n`` rows at a time keeps every block near 64 MB in float32.
+BLOCK_ELEMENTS = 16 * 1024 * 1024
+FLOAT32_MIN_DIM = 32
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ def _se(values: np.ndarray) -> float:
     return float(np.std(values, ddof=1) / math.sqrt(n)) if n > 1 else float("nan")
 
 
-def _result(covered, in_fake_ball, in_real_ball, fakes_in_ball, k, method, dims) -> PRDC:
+def prdc_result(covered, in_fake_ball, in_real_ball, fakes_in_ball, k, method, dims) -> PRDC:
     """The statistics as means of per-point values: covered, in a fake ball, (fakes in the ball) per real point."""
     n_real, n_fake = covered.size, in_real_ball.size
     density_terms = fakes_in_ball * (n_real / (k * n_fake))  # density = mean over real balls of this
@@ -83,12 +83,12 @@ class _Frame:
 def _working_dtype(real: np.ndarray, fake: np.ndarray):
     """float32 for float32 input above 32 dimensions; float64 for anything else (few dimensions, float64 input)."""
     wide = real.dtype == np.float64 or fake.dtype == np.float64
-    return np.float64 if real.shape[1] < _FLOAT32_MIN_DIM or wide else np.float32
+    return np.float64 if real.shape[1] < FLOAT32_MIN_DIM or wide else np.float32
 
 
-def _rows(n_cols: int, budget: int | None = None) -> int:
-    """Rows of a block of ``n_cols`` columns within ``budget`` elements (default and cap :data:`_BLOCK_ELEMENTS`)."""
-    budget = _BLOCK_ELEMENTS if budget is None else min(budget, _BLOCK_ELEMENTS)
+def block_rows(n_cols: int, budget: int | None = None) -> int:
+    """Rows of a block of ``n_cols`` columns within ``budget`` elements (default and cap :data:`BLOCK_ELEMENTS`)."""
+    budget = BLOCK_ELEMENTS if budget is None else min(budget, BLOCK_ELEMENTS)
     return max(16, min(4096, budget // max(n_cols, 1)))
 
 
@@ -104,7 +104,7 @@ def _kth_radius2(x: np.ndarray, norms: np.ndarray, k: int, budget: int | None = 
     if n <= k:
         raise ValueError(f"need more than k={k} samples for k-nearest-neighbour radii, got {n}")
     out = np.empty(n, dtype=x.dtype)
-    step = _rows(n, budget)
+    step = block_rows(n, budget)
     minus2 = x.dtype.type(-2)
     for start in range(0, n, step):
         sl = slice(start, min(start + step, n))
@@ -134,7 +134,7 @@ def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5, *, progress: Prog
     fakes_in_ball = np.empty(n_real, dtype=np.int64)
     in_real_ball = np.zeros(n_fake, dtype=bool)
     fake_limit = (r2_fake + dtype(fr.slack) - fr.nf)[None, :]  # d2 <= r2_fake  <=>  |x|^2 - 2 x.y <= r2_fake - |y|^2
-    step = _rows(n_fake, budget)
+    step = block_rows(n_fake, budget)
     minus2 = dtype(-2)
     for start in range(0, n_real, step):
         sl = slice(start, min(start + step, n_real))
@@ -148,4 +148,4 @@ def prdc_exact(real: np.ndarray, fake: np.ndarray, k: int = 5, *, progress: Prog
         in_real_ball |= inside.any(axis=0)
         if progress is not None:
             progress(n_real * n_real + n_fake * n_fake + sl.stop * n_fake, total)
-    return _result(covered, in_fake_ball, in_real_ball, fakes_in_ball, k, "exact", dims)
+    return prdc_result(covered, in_fake_ball, in_real_ball, fakes_in_ball, k, "exact", dims)

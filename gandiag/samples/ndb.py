@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gandiag.samples.diversity import _pair, as_samples
+from gandiag.samples.diversity import as_pair, as_samples
 
 #: Significance level of NDB's per-bin two-proportion z-test.
 NDB_ALPHA = 0.05
@@ -19,7 +19,7 @@ def default_bins(n: int) -> int:
     return int(np.clip(n // 20, 5, 50))
 
 
-class _Bins:
+class Bins:
     """k-means bins of a real sample set: its labels and nearest-centre assignment."""
 
     def __init__(self, real: np.ndarray, n_bins: int, seed: int):
@@ -40,7 +40,7 @@ class _Bins:
         return np.argmin(d2, axis=1)
 
 
-def _ndb_from_labels(labels_real: np.ndarray, labels_fake: np.ndarray, n_bins: int, alpha: float) -> float:
+def ndb_from_labels(labels_real: np.ndarray, labels_fake: np.ndarray, n_bins: int, alpha: float) -> float:
     from scipy.stats import norm
 
     n1, n2 = labels_real.size, labels_fake.size
@@ -62,9 +62,9 @@ def ndb(real, fake, n_bins: int | None = None, *, seed: int = 0, alpha: float = 
     at level ``alpha``. 0 for a perfect generator up to chance (see
     :func:`ndb_chance`, typically 0.0-0.15), near 1 for full collapse.
     """
-    r, f = _pair(real, fake)
-    bins = _Bins(r, n_bins or default_bins(r.shape[0]), seed)
-    return _ndb_from_labels(bins.labels, bins.assign(f.astype(r.dtype)), bins.n_bins, alpha)
+    r, f = as_pair(real, fake)
+    bins = Bins(r, n_bins or default_bins(r.shape[0]), seed)
+    return ndb_from_labels(bins.labels, bins.assign(f.astype(r.dtype)), bins.n_bins, alpha)
 
 
 def ndb_chance(real, n_bins: int | None = None, *, seed: int = 0, alpha: float = NDB_ALPHA,

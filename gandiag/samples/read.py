@@ -28,7 +28,7 @@ import numpy as np
 from gandiag.errors import InputError, LimitError
 from gandiag.infra.files import check_input_path
 from gandiag.infra.limits import current_limits
-from gandiag.samples.grids import _GRID_NAME, MAX_STEP, _read_grid_files, _step_in_name, _to_unit, grid_files
+from gandiag.samples.grids import GRID_NAME, MAX_STEP, grid_files, read_grid_files, step_in_name, to_unit
 
 #: Step key of a snapshot that holds the end of the run (``.npy`` or image folder
 #: read without ``last_step``); the caller replaces it with the history's last step.
@@ -70,7 +70,7 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
     p = Path(path)
     if not p.exists() and grid is not None and _is_glob(str(p)):
         files = _glob_pngs(str(p))
-        return _check_shapes(_read_grid_files(files, grid, tile_shape, spacing), p)
+        return _check_shapes(read_grid_files(files, grid, tile_shape, spacing), p)
     step = END_OF_RUN if last_step is None else int(last_step)
     named = split_named_array(p)
     if named is not None:
@@ -81,12 +81,12 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
     check_input_path(p, what="sample file")
     if p.is_dir():
         if grid is not None:  # grid images (the tutorial's folder also holds real.npy and the loss plot)
-            return _check_shapes(_read_grid_files(grid_files(_pngs(p))[0], grid, tile_shape, spacing), p)
+            return _check_shapes(read_grid_files(grid_files(_pngs(p))[0], grid, tile_shape, spacing), p)
         steps = _step_arrays(p)
         if steps:
             return _check_shapes(steps, p)
         pngs = _pngs(p)
-        if any(_GRID_NAME.match(f.name) and f.name.startswith("generated_plot_") for f in pngs):
+        if any(GRID_NAME.match(f.name) and f.name.startswith("generated_plot_") for f in pngs):
             raise InputError("folder holds the tutorial's grid images", where=str(p),
                              hint="Pass --grid 10x10 to cut them into samples")
         return {step: _read_image_samples(pngs, p)}
@@ -99,7 +99,7 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
         if grid is None:
             raise InputError("a single PNG is read as a grid of samples", where=str(p),
                              hint="Pass --grid ROWSxCOLS (the tutorial's is 10x10)")
-        return _read_grid_files([p], grid, tile_shape, spacing)
+        return read_grid_files([p], grid, tile_shape, spacing)
     raise InputError(f"unknown sample file type '{p.suffix}'", where=str(p),
                      hint="Give a .npz with step_<N> keys, a .npy, FILE.npz:ARRAY, a folder of step_<N>.npy, "
                           "or a folder of PNG/JPEG images")
@@ -152,7 +152,7 @@ def _step_arrays(folder: Path) -> dict[int, np.ndarray]:
     out: dict[int, np.ndarray] = {}
     used = 0
     for f in files:
-        step = _step_in_name(f, _STEP_FILE, out, unnamed="a .npy file in a snapshot folder must be named by its step",
+        step = step_in_name(f, _STEP_FILE, out, unnamed="a .npy file in a snapshot folder must be named by its step",
                              name="file name", kind="arrays", hint="Name per-snapshot arrays step_<N>.npy (N = training step)",
                              one="Keep one file per step")
         with open(f, "rb") as fh:
@@ -237,7 +237,7 @@ def _open_sample(p: Path) -> np.ndarray:
         with Image.open(p) as im:
             im.load()
             if im.mode in ("L", "I", "I;16", "F", "1") or (im.mode in ("LA", "P") and _is_grey_palette(im)):
-                return _to_unit(im.convert("L") if im.mode in ("1", "LA", "P") else im) * 2 - 1
+                return to_unit(im.convert("L") if im.mode in ("1", "LA", "P") else im) * 2 - 1
             if im.mode in ("RGBA", "LA", "P", "PA") or "transparency" in im.info:
                 rgba = im.convert("RGBA")
                 im = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)

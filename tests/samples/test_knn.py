@@ -169,7 +169,7 @@ def test_faiss_and_numpy_measure_the_same_pair_distances():
     if importlib.util.find_spec("faiss") is None:
         pytest.skip("faiss is not installed")
     real, fake = clusters(300, 48, 8, 0), clusters(200, 48, 5, 1)
-    rs, fs, _ = knn_approx._sides(real, fake, 8, "pca", 0)
+    rs, fs, _ = knn_approx.make_sides(real, fake, 8, "pca", 0)
     rng = np.random.default_rng(0)
     ia, ib = rng.integers(0, 300, 1000), rng.integers(0, 200, 1000)
     got = knn_approx._pair_d2(rs, ia, fs, ib)
@@ -202,7 +202,7 @@ def test_index_backends_agree_with_exact(backend):
 
 
 def test_memory_is_a_block_not_the_distance_matrix(monkeypatch):
-    monkeypatch.setattr(knn_exact, "_BLOCK_ELEMENTS", 50_000)
+    monkeypatch.setattr(knn_exact, "BLOCK_ELEMENTS", 50_000)
     real, fake = clusters(3000, 8, 8, 0), clusters(3000, 8, 5, 1)
     tracemalloc.start()
     try:

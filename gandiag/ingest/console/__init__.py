@@ -47,9 +47,9 @@ from gandiag.errors import LimitError
 from gandiag.history.model import RawTable
 from gandiag.history.roles import normalize_name
 from gandiag.infra.files import open_log
-from gandiag.ingest.console.lines import FORMAT, _text_lines, decode
-from gandiag.ingest.console.scan import _Scan, _scan_lines
-from gandiag.ingest.console.table import _result
+from gandiag.ingest.console.lines import FORMAT, decode, text_lines
+from gandiag.ingest.console.scan import Scan, scan_lines
+from gandiag.ingest.console.table import raw_table
 from gandiag.ingest.layouts import BY_NAME, LAYOUTS
 
 __all__ = ["BY_NAME", "FORMAT", "LAYOUTS", "decode", "read", "read_text", "sniff"]
@@ -64,7 +64,7 @@ def read_text(text: str, source: str = "<text>", *, cache: bool = True, names=()
     pieces = [line + "\n" for line in lines[:-1]]
     if lines[-1]:
         pieces.append(lines[-1])
-    return _result(_scan_lines(pieces, source, cache=cache, extra=_extra(names)), source)
+    return raw_table(scan_lines(pieces, source, cache=cache, extra=_extra(names)), source)
 
 
 def read(path: Path | str, *, names=(), **options) -> RawTable:
@@ -74,8 +74,8 @@ def read(path: Path | str, *, names=(), **options) -> RawTable:
     """
     with open_log(path) as stream:
         source = str(path) if str(path) != "-" else stream.where
-        scan = _scan_lines(_text_lines(stream), source, stream.limits, extra=_extra(names))
-        table = _result(scan, source)
+        scan = scan_lines(text_lines(stream), source, stream.limits, extra=_extra(names))
+        table = raw_table(scan, source)
     if stream.warnings:
         table = RawTable(columns=table.columns, source=table.source, input_format=table.input_format,
                          nonfinite=table.nonfinite, default_reduction=table.default_reduction,
@@ -94,7 +94,7 @@ def sniff(path: Path, head: bytes) -> float:
         return 0.0
     if sum(ln.lstrip().startswith("{") for ln in lines) > len(lines) / 2:
         return 0.05  # JSON lines; leave them to the jsonl reader
-    scan = _Scan(cache=False)
+    scan = Scan(cache=False)
     for i, ln in enumerate(lines, 1):
         try:
             scan.line(i, ln)

@@ -15,17 +15,17 @@ from gandiag.infra.files import iter_lines
 
 FORMAT = "console"
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_KERAS_HEADER = re.compile(r"\s*Epoch\s+(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
+ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
+KERAS_HEADER = re.compile(r"\s*Epoch\s+(\d+)\s*/\s*(\d+)\s*$", re.IGNORECASE)
 _PREFIXES = (
     re.compile(r"\s*\[?\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?\]?\s*(?:[-|:]\s+)?"),
     re.compile(r"\s*[IWEF]\d{4} \d\d:\d\d:\d\d\.\d+\s+\d+\s+[\w.]+:\d+\]\s*"),  # absl
     re.compile(r"\s*(?:[\w.<>]+\s+-\s+)?\[?(?:DEBUG|INFO|WARNING|WARN|ERROR|CRITICAL)\]?"
                r"(?::[\w.<>-]*:|\s*[-:|]\s+|\s+)", re.IGNORECASE),
 )
-_ELISION = re.compile(r"\s*(?:\.{3,}|…|\[\s*(?:\.{3,}|…)\s*\])\s*$")
+ELISION = re.compile(r"\s*(?:\.{3,}|…|\[\s*(?:\.{3,}|…)\s*\])\s*$")
 # Web pages that show the tutorial's output often join its lines: ">5, d1=... a2=9 ... >446, d1=...".
-_INLINE_SPLIT = re.compile(r"\s+(\.{3,}|…|\[\s*(?:\.{3,}|…)\s*\])(?=\s+>\d+,)|\s+(?=>\d+,)")
+INLINE_SPLIT = re.compile(r"\s+(\.{3,}|…|\[\s*(?:\.{3,}|…)\s*\])(?=\s+>\d+,)|\s+(?=>\d+,)")
 
 
 def strip_prefix(text: str) -> str:
@@ -60,14 +60,14 @@ def decode(data: bytes) -> str:
     return "\n".join(out)
 
 
-def _decode_line(raw: bytes) -> str:
+def decode_line(raw: bytes) -> str:
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
         return raw.decode("latin-1")
 
 
-def _text_lines(stream) -> Iterator[str] | Iterator[bytes]:
+def text_lines(stream) -> Iterator[str] | Iterator[bytes]:
     """A log's lines, split on ``\n`` only (a ``\r`` is a progress-bar state, handled later), each with its end.
 
     UTF-16 (with a BOM) comes as text; anything else as bytes, decoded per

@@ -14,23 +14,23 @@ import re
 from dataclasses import dataclass
 
 from gandiag.history.roles import INDEX_ROLES, METRIC_ROLES, normalize_name
-from gandiag.ingest.console.lines import _ELISION, _INLINE_SPLIT, _KERAS_HEADER, strip_prefix
+from gandiag.ingest.console.lines import ELISION, INLINE_SPLIT, KERAS_HEADER, strip_prefix
 from gandiag.ingest.labels import Labelled, TooManyLabels, lex
 from gandiag.ingest.layouts import IGNORED_NAMES, LAYOUTS, Layout
 
 _METRICS = frozenset(METRIC_ROLES)
-_LAYOUT_INDEX = {layout.name: i for i, layout in enumerate(LAYOUTS)}
-_KERAS_FIT = _LAYOUT_INDEX["keras-fit"]
+LAYOUT_INDEX = {layout.name: i for i, layout in enumerate(LAYOUTS)}
+KERAS_FIT = LAYOUT_INDEX["keras-fit"]
 #: Shapes of lines remembered (a log has a handful; more only when numbers change width).
 _TOTALS = {"step": "steps", "epoch": "epochs", "batch": "batches"}
 MAX_PLANS = 4096
 # A run of ASCII digits is "free" unless it is glued to a word ("d1", "a2", "Step12"):
 # free digits are the printed numbers, which may change from line to line of one shape.
-_FREE_RUN = re.compile(r"(?<![A-Za-z_0-9])[0-9]+")
-_GLUED_RUN = re.compile(r"(?<=[A-Za-z_])[0-9]+")
-_ZEROS = str.maketrans("0123456789", "0000000000")
-_ZEROS_B = bytes.maketrans(b"0123456789", b"0000000000")
-_GLUED_RUN_B = re.compile(rb"(?<=[A-Za-z_])[0-9]+")
+FREE_RUN = re.compile(r"(?<![A-Za-z_0-9])[0-9]+")
+GLUED_RUN = re.compile(r"(?<=[A-Za-z_])[0-9]+")
+ZEROS = str.maketrans("0123456789", "0000000000")
+ZEROS_B = bytes.maketrans(b"0123456789", b"0000000000")
+GLUED_RUN_B = re.compile(rb"(?<=[A-Za-z_])[0-9]+")
 
 
 def _metric_tokens(tokens: list[Labelled]) -> list[Labelled]:
@@ -43,7 +43,7 @@ def _has_metric(tokens: list[Labelled], extra: frozenset[str] = frozenset()) -> 
 
 
 @dataclass(frozen=True)
-class _Spec:
+class Spec:
     """The columns one record fills: index keys then metric names (the values come from the line)."""
 
     layout: int
@@ -53,16 +53,16 @@ class _Spec:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     """How a line of one shape becomes skips, elisions, headers and records (positions in the line)."""
 
     items: tuple[tuple, ...]
 
 
 def _pieces(text: str) -> list[tuple[int, int]]:
-    """Spans of ``_INLINE_SPLIT.split(text)``'s pieces (the captured elisions included, ``None`` left out)."""
+    """Spans of ``INLINE_SPLIT.split(text)``'s pieces (the captured elisions included, ``None`` left out)."""
     out, pos = [], 0
-    for m in _INLINE_SPLIT.finditer(text):
+    for m in INLINE_SPLIT.finditer(text):
         out.append((pos, m.start()))
         if m.group(1) is not None:
             out.append((m.start(1), m.end(1)))
@@ -71,19 +71,19 @@ def _pieces(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _plan(text: str, max_labels: int | None, extra: frozenset[str] = frozenset()) -> tuple[_Plan, bool]:
+def make_plan(text: str, max_labels: int | None, extra: frozenset[str] = frozenset()) -> tuple[Plan, bool]:
     """What ``text`` gives, and whether the same plan holds for every line of its shape."""
     stripped = strip_prefix(text)
-    header = _KERAS_HEADER.match(stripped)
+    header = KERAS_HEADER.match(stripped)
     if header:
         off = len(text) - len(stripped)
-        return _Plan((("header", (off + header.start(1), off + header.end(1))),)), True
+        return Plan((("header", (off + header.start(1), off + header.end(1))),)), True
     items: list[tuple] = []
     cacheable = True
     for ps, pe in _pieces(text):
         piece = text[ps:pe]
         body = strip_prefix(piece)
-        if _ELISION.match(body) or not body.strip():
+        if ELISION.match(body) or not body.strip():
             if body.strip():
                 items.append(("elision", (ps, pe)))
             continue
@@ -97,7 +97,7 @@ def _plan(text: str, max_labels: int | None, extra: frozenset[str] = frozenset()
         spec, spans, ok = found
         cacheable &= ok
         items.append(("record", spec, spans, (ps, pe)))
-    return _Plan(tuple(items)), cacheable
+    return Plan(tuple(items)), cacheable
 
 
 def _known(layout: Layout) -> frozenset[str]:
@@ -160,7 +160,7 @@ def _match(text: str, start: int, end: int, max_labels: int | None, extra: froze
         if _has_metric(tokens, known):
             keys = tuple(m.groupdict())
             spans = [(start + m.start(k), start + m.end(k)) for k in keys]
-            if i == _KERAS_FIT:
+            if i == KERAS_FIT:
                 keys, spans = ("epoch",), []  # the epoch comes from the last "Epoch N/M" header
             return _record(i, keys, spans, tokens, text, offset, True)
     tokens = tokens_all if tokens_all is not None else lex(body, max_labels)
@@ -187,7 +187,7 @@ def _labelled(layout: int | None, tokens: list[Labelled], text: str, start: int)
                         keys.append(_TOTALS[key])
                         spans.append((start + t.second_span[0], start + t.second_span[1]))
     if layout is None:
-        layout = _LAYOUT_INDEX["labelled" if keys else "unindexed"]
+        layout = LAYOUT_INDEX["labelled" if keys else "unindexed"]
     return _record(layout, tuple(keys), spans, [t for t in tokens if t.role not in INDEX_ROLES],
                    text, start, cacheable)
 
@@ -201,7 +201,7 @@ def _record(layout: int, keys: tuple[str, ...], index_spans: list[tuple[int, int
     pct_names = LAYOUTS[layout].percent_names
     seen: dict[str, int] = {}
     for t in tokens:
-        if _FREE_RUN.search(text, offset + t.label_start, offset + t.span[0]):
+        if FREE_RUN.search(text, offset + t.label_start, offset + t.span[0]):
             cacheable = False  # a label made of (or cut at) printed digits
         if not t.label or t.fraction or t.role in INDEX_ROLES or len(t.label) > 40:
             continue
@@ -214,7 +214,7 @@ def _record(layout: int, keys: tuple[str, ...], index_spans: list[tuple[int, int
             names.append(f"{name}#2")
             percent.append(t.percent)
             spans.append((offset + t.second_span[0], offset + t.second_span[1]))
-    return _Spec(layout, keys, tuple(names), tuple(percent)), tuple(spans), cacheable
+    return Spec(layout, keys, tuple(names), tuple(percent)), tuple(spans), cacheable
 
 
 def _safe_lex(body: str, max_labels: int | None) -> list[Labelled]:

@@ -16,18 +16,18 @@ import numpy as np
 from gandiag.errors import LimitError
 from gandiag.infra.limits import ReadLimits, current_limits
 from gandiag.ingest.assemble import NEEDS_NORMALISING, assemble, normalise
-from gandiag.ingest.console.lines import _ANSI, _decode_line
+from gandiag.ingest.console.lines import ANSI, decode_line
 from gandiag.ingest.console.plan import (
-    _FREE_RUN,
-    _GLUED_RUN,
-    _GLUED_RUN_B,
-    _KERAS_FIT,
-    _ZEROS,
-    _ZEROS_B,
+    FREE_RUN,
+    GLUED_RUN,
+    GLUED_RUN_B,
+    KERAS_FIT,
     MAX_PLANS,
-    _Plan,
-    _plan,
-    _Spec,
+    ZEROS,
+    ZEROS_B,
+    Plan,
+    Spec,
+    make_plan,
 )
 from gandiag.ingest.labels import TooManyLabels
 
@@ -99,7 +99,7 @@ class _Batch:
         return out
 
 
-class _Scan:
+class Scan:
     """One pass over the lines: records (as columns of numbers), skips and elisions.
 
     Plans are cached by the line's *shape*: its text with every free digit
@@ -125,8 +125,8 @@ class _Scan:
             {} if cache else None
         self.bcache: dict[bytes, tuple] | None = {} if cache else None  # the same plans, keyed by raw bytes
         self.n_plans = 0
-        self.specs: dict[_Spec, int] = {}
-        self.spec_list: list[_Spec] = []
+        self.specs: dict[Spec, int] = {}
+        self.spec_list: list[Spec] = []
         self.rec_spec = array("q")
         self.rec_off = array("q")
         self.values = array("d")
@@ -163,7 +163,7 @@ class _Scan:
     def line(self, lineno: int, raw: str, where: str = "<text>") -> tuple | None:
         if "\x1b" in raw or "\r" in raw or "\b" in raw:
             if "\x1b" in raw:
-                raw = _ANSI.sub("", raw)
+                raw = ANSI.sub("", raw)
             shown = [s for s in raw.split("\r") if s.replace("\b", "").strip()]
             text = shown[-1].replace("\b", "") if shown else ""
         else:
@@ -183,7 +183,7 @@ class _Scan:
             text = plain
         cache = self.cache
         if cache is not None:
-            key = text.translate(_ZEROS)
+            key = text.translate(ZEROS)
             bucket = cache.get(key)
             if bucket is not None:
                 glued = tuple([text[a:b] for a, b in bucket[0]]) if bucket[0] else ()
@@ -195,7 +195,7 @@ class _Scan:
         plan = self._compile(parsed)
         cached = None
         if cache is not None and cacheable and self.n_plans < MAX_PLANS and self._same_shape(text, parsed):
-            spans = tuple(m.span() for m in _GLUED_RUN.finditer(text))
+            spans = tuple(m.span() for m in GLUED_RUN.finditer(text))
             bucket = cache.setdefault(key, (spans, {}))
             bucket[1][tuple([text[a:b] for a, b in spans])] = cached = plan
             self.n_plans += 1
@@ -206,7 +206,7 @@ class _Scan:
         """A line as bytes (UTF-8, or Latin-1 when it is not UTF-8): lines of a known shape skip decoding."""
         clean = not (b"\x1b" in raw or b"\r" in raw or b"\b" in raw)
         if clean and self.bcache is not None and len(self.first_lines) >= 5:
-            key = raw.translate(_ZEROS_B)
+            key = raw.translate(ZEROS_B)
             bucket = self.bcache.get(key)
             if bucket is not None:
                 plan = bucket[1].get(tuple([raw[a:b] for a, b in bucket[0]]) if bucket[0] else ())
@@ -227,16 +227,16 @@ class _Scan:
                         if len(plan.texts) >= _Batch.SIZE:
                             self._flush(plan)
                     else:
-                        self._apply(plan, _decode_line(raw), lineno, where)
+                        self._apply(plan, decode_line(raw), lineno, where)
                     return
         try:
             text, encoding = raw.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, encoding = raw.decode("latin-1"), "latin-1"
         plan = self.line(lineno, text, where)
-        if plan is not None and clean and self.bcache is not None and text == _decode_line(raw):
-            spans = tuple(m.span() for m in _GLUED_RUN_B.finditer(raw))
-            bucket = self.bcache.setdefault(raw.translate(_ZEROS_B), (spans, {}))
+        if plan is not None and clean and self.bcache is not None and text == decode_line(raw):
+            spans = tuple(m.span() for m in GLUED_RUN_B.finditer(raw))
+            bucket = self.bcache.setdefault(raw.translate(ZEROS_B), (spans, {}))
             batch = _Batch.of(plan, text, encoding)
             if batch is not None:
                 self.batches.append(batch)
@@ -264,25 +264,25 @@ class _Scan:
         raise LimitError(f"more than {self.limits.max_rows:,} metric lines", where=where,
                          hint=self.limits.raise_hint("max_rows"))
 
-    def _plan_or_fail(self, text: str, lineno: int, where: str) -> tuple[_Plan, bool]:
+    def _plan_or_fail(self, text: str, lineno: int, where: str) -> tuple[Plan, bool]:
         try:
-            return _plan(text, self.limits.max_labels, self.extra)
+            return make_plan(text, self.limits.max_labels, self.extra)
         except TooManyLabels:
             raise LimitError(f"line {lineno:,} holds more than {self.limits.max_labels:,} labelled numbers",
                              where=where, hint=self.limits.raise_hint("max_labels")) from None
 
-    def _same_shape(self, text: str, plan: _Plan) -> bool:
+    def _same_shape(self, text: str, plan: Plan) -> bool:
         """The plan does not depend on the values of the line's free digits (checked with all 0 and all 1)."""
         for digit in "01":
-            variant = _FREE_RUN.sub(lambda m, d=digit: d * len(m.group()), text)
+            variant = FREE_RUN.sub(lambda m, d=digit: d * len(m.group()), text)
             try:
-                if _plan(variant, self.limits.max_labels, self.extra) != (plan, True):
+                if make_plan(variant, self.limits.max_labels, self.extra) != (plan, True):
                     return False
             except TooManyLabels:
                 return False
         return True
 
-    def _compile(self, plan: _Plan) -> tuple:
+    def _compile(self, plan: Plan) -> tuple:
         """The plan's items with spec ids and slices, ready to apply to any line of its shape."""
         out = []
         for item in plan.items:
@@ -295,7 +295,7 @@ class _Scan:
                 sid = self.specs[spec] = len(self.spec_list)
                 self.spec_list.append(spec)
             slices = tuple(slice(a, b) for a, b in spans)
-            if spec.layout == _KERAS_FIT:
+            if spec.layout == KERAS_FIT:
                 out.append(("keras", sid, slices, piece))
             else:
                 out.append(("fast", sid, slices))
@@ -312,7 +312,7 @@ class _Scan:
                     self.skip("keras progress before an 'Epoch N/M' line", lineno, text[ps:pe])
                     continue
                 n = len(self.rec_spec)
-                if n and self.spec_list[self.rec_spec[n - 1]].layout == _KERAS_FIT \
+                if n and self.spec_list[self.rec_spec[n - 1]].layout == KERAS_FIT \
                         and self.values[self.rec_off[n - 1]] == self.epoch:
                     self._pop()  # a later state of the same epoch's progress bar
                 values = [float(self.epoch)]
@@ -362,19 +362,19 @@ class _Scan:
                              "while being written); it was dropped")
 
 
-def _scan_lines(lines: Iterable[str] | Iterable[bytes], source: str, limits: ReadLimits | None = None, *,
-                cache: bool = True, extra: frozenset[str] = frozenset()) -> _Scan:
+def scan_lines(lines: Iterable[str] | Iterable[bytes], source: str, limits: ReadLimits | None = None, *,
+               cache: bool = True, extra: frozenset[str] = frozenset()) -> Scan:
     """Scan lines given as text, or as bytes (UTF-8 with a Latin-1 fallback per line); each keeps its line end.
 
     The loop handles the common line itself (bytes of a known shape whose plan
     is one record, see :class:`_Batch`) and leaves every other line to the scan.
     """
-    scan = _Scan(limits, cache=cache, extra=extra)
+    scan = Scan(limits, cache=cache, extra=extra)
     lineno, terminated = 0, True
     line_bytes, line_text = scan.line_bytes, scan.line
     bcache = scan.bcache
     rec_spec, rec_off, values = scan.rec_spec, scan.rec_off, scan.values
-    max_rows, max_cells, size, zeros = scan.limits.max_rows, scan.limits.max_cells, _Batch.SIZE, _ZEROS_B
+    max_rows, max_cells, size, zeros = scan.limits.max_rows, scan.limits.max_cells, _Batch.SIZE, ZEROS_B
     ready = False  # the first five lines are seen (they are kept for error messages)
     hot_last = -1
     for lineno, raw in enumerate(assemble(lines), 1):  # records printed over several lines joined into one

@@ -13,8 +13,8 @@ from gandiag.errors import InputError
 from gandiag.history.model import RawTable
 from gandiag.history.roles import normalize_name
 from gandiag.ingest.console.lines import FORMAT
-from gandiag.ingest.console.plan import _LAYOUT_INDEX
-from gandiag.ingest.console.scan import _Scan
+from gandiag.ingest.console.plan import LAYOUT_INDEX
+from gandiag.ingest.console.scan import Scan
 from gandiag.ingest.layouts import IGNORED_NAMES, LAYOUTS, Layout
 
 
@@ -74,7 +74,7 @@ def _steps(field, keys: set[str], n: int, layout: Layout, notes: dict) -> np.nda
     return np.arange(1, n + 1, dtype=float)
 
 
-def _table(scan: _Scan, chosen_layout: int, source: str) -> RawTable:
+def _table(scan: Scan, chosen_layout: int, source: str) -> RawTable:
     layout = LAYOUTS[chosen_layout]
     rec_layout = scan.layouts()
     is_chosen = rec_layout == chosen_layout
@@ -236,12 +236,12 @@ def _layout_names(layout: Layout, columns: dict[str, np.ndarray], nonfinite: dic
 INDEX_NAMES = frozenset({"step", "epoch", "batch"})
 
 
-def _no_metrics(scan: _Scan, source: str) -> InputError:
+def _no_metrics(scan: Scan, source: str) -> InputError:
     """The error for a log without one metric record: the closest layout, the line where it failed, the hint."""
     near = {reason[len("no metric (starts like "):-1]: n for reason, n in scan.skipped.items()
             if reason.startswith("no metric (starts like ")}
     if near:
-        layout = max(near, key=lambda name: (near[name], -_LAYOUT_INDEX[name]))
+        layout = max(near, key=lambda name: (near[name], -LAYOUT_INDEX[name]))
         lineno, text = scan.first_skip[f"no metric (starts like {layout})"]
         what = (f"no training metrics recognised: closest layout {layout} ({near[layout]} line(s) start like its "
                 f"records), but line {lineno} names no known loss: {text[:60]!r}")
@@ -257,7 +257,7 @@ def _no_metrics(scan: _Scan, source: str) -> InputError:
                       hint=f"Map a name to a role with --column ROLE=NAME, e.g. --column g_loss={example}{found}")
 
 
-def _result(scan: _Scan, source: str) -> RawTable:
+def raw_table(scan: Scan, source: str) -> RawTable:
     if not scan.n_records:
         raise _no_metrics(scan, source)
     counts = np.bincount(scan.layouts(), minlength=len(LAYOUTS))
