@@ -75,8 +75,8 @@ def steps_per_second(one, steps, warmup):
 
 
 def compiled_step(keras, shape, latent, batch, bn, steps, warmup=3):
+    from gandiag.data.datasets import Dataset
     from gandiag.harness.config import make_config
-    from gandiag.harness.datasets import Dataset
     from gandiag.harness.models import build_models
     from gandiag.harness.run import _draw_batch
     from gandiag.harness.step import GanStep

@@ -38,7 +38,7 @@ def _panel_points(ax, samples, real, dataset):
     ax.scatter(samples[:, 0], samples[:, 1], s=3, c="tab:red", alpha=0.6, label="generated")
     t = oracle.truth(dataset)
     if t.kind == "mixture" and real.shape[1] == 2 and samples.shape[1] == 2:
-        from gandiag.harness.datasets import POINT_SPECS
+        from gandiag.data.datasets import POINT_SPECS
 
         for c in POINT_SPECS[dataset].centres:
             ax.add_patch(Circle(c, t.tolerance, fill=False, lw=0.6, color="tab:blue"))

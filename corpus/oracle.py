@@ -177,7 +177,7 @@ def _flat(x: np.ndarray) -> np.ndarray:
 
 @cache
 def _dataset(name: str):
-    from gandiag.harness.datasets import load_dataset
+    from gandiag.data.datasets import load_dataset
 
     return load_dataset(name)
 
@@ -305,7 +305,7 @@ def _tabular_truth(name: str) -> Truth:
 @cache
 def truth(name: str) -> Truth:
     """The oracle's knowledge of data family ``name`` (built once per process)."""
-    from gandiag.harness import datasets
+    from gandiag.data import datasets
 
     digit_families = {"digits": (tuple(range(10)), 8), "digits8": ((8,), 8),
                       "digits04": ((0, 1, 2, 3, 4), 8), "digits16": (tuple(range(10)), 16)}

@@ -9,8 +9,8 @@ save space; tests add their own). The oracle labels a run from what the
 tutorial's user has and from the known eights: test 2 of the definition on the
 printed losses and accuracies, the other tests on the 100 tiles of each grid
 (``corpus/oracle.py``, data family ``digits8``). The names of the experiments
-are not labels: the port's ``stable`` and ``convergence`` runs do not always
-show their behaviour on 174 eights.
+are not labels: the oracle judges what each run shows (since the port runs the
+tutorial's BatchNormalization as Keras 2 did, it shows the intended behaviour).
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ MOVED: dict[str, tuple[str, ...]] = {
     "gandiag.ingest.samples": ("gandiag.samples.read", "gandiag.samples.grids"),
     "gandiag.ingest.mlflow_store": ("gandiag.integrations.mlflow_store",),
     "gandiag.signals.knn": ("gandiag.samples.knn", "gandiag.samples.knn_exact", "gandiag.samples.knn_approx"),
+    "gandiag.harness.datasets": ("gandiag.data.datasets",),
     "gandiag.signals.diversity": ("gandiag.samples.diversity", "gandiag.samples.compare", "gandiag.samples.ndb"),
 }
 

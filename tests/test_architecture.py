@@ -21,6 +21,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "gandiag"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("gandiag.errors", "gandiag._version"),
     ("gandiag.infra",),
+    ("gandiag.data",),
     ("gandiag.history",),
     ("gandiag.ingest",),
     ("gandiag.signals",),

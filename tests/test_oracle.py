@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from corpus import oracle
-from gandiag.harness.datasets import POINT_SPECS, load_dataset
+from gandiag.data.datasets import POINT_SPECS, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "runs"

@@ -1,14 +1,14 @@
 """The GAN failure-modes tutorial as people run it: its console log and its 10x10 `generated_plot_NNN.png` grids.
 
 `fixtures/tutorial/` holds real runs of `examples/tutorial/tutorial_gan.py` (the tutorial's three scripts ported to
-Keras 3 on scikit-learn's eights), three seeds each, exactly as the script writes them: `<experiment>.log` (its
-`>N, d1=..., d2=... g=..., a1=..., a2=...` lines) and `results_<experiment>/` (a grid every 50 steps, the loss plot
-beside them; `python -m corpus.tutorial record`). Each must get the oracle's label (`manifest.json`, `python -m
-corpus.tutorial label`: test 2 on the printed losses, the other tests on the grids' tiles against the known eights)
-from what a user has: the log, the grids, and the real eights. The experiments' names are not labels: on 174 8x8
-eights the port's `stable` and `convergence` runs collapse onto one eight within 50 steps (the oracle agrees).
+Keras 3 on scikit-learn's eights, with the tutorial's BatchNormalization run as Keras 2 ran it), three seeds each,
+exactly as the script writes them: `<experiment>.log` (its `>N, d1=..., d2=... g=..., a1=..., a2=...` lines) and
+`results_<experiment>/` (a grid every 50 steps; `python -m corpus.tutorial record`). The oracle labels each from the
+printed losses and the grids' tiles against the known eights (`manifest.json`, `python -m corpus.tutorial label`):
+the port reproduces the tutorial's three behaviours, and gandiag must give the oracle's label from what a user has
+(the log and the grids), with the real eights and without them.
 
-The slow test re-runs the port itself (about 2 minutes per run on 2 cores): `GANDIAG_RUN_SLOW=1 pytest -m slow
+The slow test re-runs the port itself (about a minute per run on 2 cores): `GANDIAG_RUN_SLOW=1 pytest -m slow
 tests/test_tutorial.py`.
 """
 
@@ -33,17 +33,25 @@ LABELS = ({r["id"]: r for r in json.loads((TUTORIAL / "manifest.json").read_text
 RUNS = sorted(LABELS)
 
 
-#: Onsets that differ from the oracle's, and why (checked, so that a fix shows up here).
+#: Onsets that differ from the oracle's, and why (checked, so that a fix shows up here): (with the reference, without).
 KNOWN_ONSETS = {
-    # the samples vary more at the grids of steps 300 and 400 (spread 0.39 and 0.37 of the data's, 54% and 67%
-    # with a near-duplicate): the oracle ignores single-snapshot blips, the rules' episode restarts after them
-    "convergence-s0": (450, 50),
+    # the discriminator won early, but single steps where it did not (convergence-s1: d = 0.33 and 84% accuracy at
+    # step 325) restart GD105's streak; the oracle's test 2 (80% of the settled window) ignores them
+    "convergence-s0": ((319, 307), (319, 307)),
+    "convergence-s1": ((372, 20), (372, 20)),
+    "convergence-s2": ((139, 97), (139, 97)),
+    # without the real eights only GD308 sees the repeats, and the nearest neighbours fall under a quarter of the
+    # spread later than the oracle's classifier counts one eight (it knows the eights)
+    "collapse-s0": ((50, 50), (300, 50)),
+    "collapse-s1": ((50, 50), (450, 50)),
+    "collapse-s2": ((50, 50), (350, 50)),
 }
+INTENDED = {"stable": "stable", "collapse": "mode_collapse", "convergence": "non_converged"}
 
 
-def diagnose(folder: Path, experiment: str):
+def diagnose(folder: Path, experiment: str, *, reference: bool = True):
     return gandiag.analyze(folder / f"{experiment}.log", samples=folder / f"results_{experiment}",
-                           grid=(10, 10), real=TUTORIAL / "real.npy")
+                           grid=(10, 10), real=TUTORIAL / "real.npy" if reference else None)
 
 
 def test_three_experiments_three_seeds_are_recorded_and_labelled():
@@ -53,25 +61,35 @@ def test_three_experiments_three_seeds_are_recorded_and_labelled():
 
 
 @pytest.mark.parametrize("run", RUNS)
-def test_the_oracles_verdict_from_the_log_and_grids(run):
+def test_the_oracle_sees_the_tutorials_behaviour_in_every_run(run):
+    assert LABELS[run]["oracle_label"] == INTENDED[run.rsplit("-s", 1)[0]]
+
+
+@pytest.mark.parametrize("reference", [True, False], ids=["with-real", "without-real"])
+@pytest.mark.parametrize("run", RUNS)
+def test_the_oracles_verdict_from_the_log_and_grids(run, reference):
     experiment = run.rsplit("-s", 1)[0]
-    d = diagnose(TUTORIAL / run, experiment)
+    d = diagnose(TUTORIAL / run, experiment, reference=reference)
     truth = LABELS[run]
     assert d.verdict.value == truth["oracle_label"], (run, d.verdict, d.reason)
     assert len(d.snapshots) == 10  # every grid judged; the loss plot beside them is not a grid
+    assert d.decision_path.startswith("samples/" if reference else "samples-noref/")
     if truth["oracle_label"] != "stable":
-        assert d.confidence >= 0.8
-        assert (d.onset_step, truth["oracle_onset_step"]) == KNOWN_ONSETS.get(run, (truth["oracle_onset_step"],) * 2)
+        assert d.confidence >= (0.8 if reference or experiment == "convergence" else 0.6)
+        onsets = KNOWN_ONSETS.get(run, ((truth["oracle_onset_step"],) * 2,) * 2)[0 if reference else 1]
+        assert (d.onset_step, truth["oracle_onset_step"]) == onsets
+    else:
+        assert ("the samples resemble the data and cover it" in d.reason) == reference
 
 
-
-def test_a_grid_of_one_repeated_eight_is_not_stable_from_the_log_and_grids_but_may_be_from_the_log_alone():
-    # The issue's headline case: the grids show the same eight repeated; the log alone cannot show it.
+def test_a_grid_of_a_few_repeated_eights_is_not_stable_from_the_grids_alone():
+    # The issue's headline case: the grids repeat a few eights; no real data is given.
     run = next(r for r in RUNS if r.startswith("collapse-"))
-    with_grids = diagnose(TUTORIAL / run, "collapse")
-    alone = gandiag.analyze(TUTORIAL / run / "collapse.log")
-    assert with_grids.verdict.value == "mode_collapse" and with_grids.decision_path == "samples/test3"
-    assert alone.decision_path.startswith("losses/")
+    without = diagnose(TUTORIAL / run, "collapse", reference=False)
+    assert without.verdict.value == "mode_collapse" and without.decision_path == "samples-noref/test3"
+    assert any(f.rule == "GD308" for f in without.findings)
+    stable = diagnose(TUTORIAL / "stable-s0", "stable", reference=False)
+    assert stable.verdict.value == "stable" and "was not judged" in stable.reason
 
 
 @pytest.mark.slow

@@ -18,10 +18,16 @@ three changes:
 - the data: scikit-learn's 8x8 eights (174 images, shipped with scikit-learn,
   so it runs offline) instead of MNIST's 28x28 eights, and the models sized
   for 8x8 (2x2 -> 4x4 -> 8x8 instead of 7x7 -> 14x14 -> 28x28);
-- Keras 3: ``Adam(learning_rate=...)`` (``lr=`` is gone), and the frozen
+- Keras 3: ``Adam(learning_rate=...)`` (``lr=`` is gone); the frozen
   discriminator (see ``set_trainable`` and README.md: in Keras 3 the
   ``trainable`` flag the tutorial sets in ``define_gan`` would stop the
-  discriminator's own ``train_on_batch`` from learning);
+  discriminator's own ``train_on_batch`` from learning); and the tutorial's
+  ``BatchNormalization`` layers as Keras 2 ran them: a frozen layer inside
+  the composite model still normalises with the batch's statistics
+  (:class:`Keras2BatchNormalization`; Keras 3 switches a layer whose
+  ``trainable`` is False to its moving statistics), and the discriminator's
+  fakes drawn from the generator in training mode, as in the training step
+  of the composite model;
 - three lines at the end write ``real.npy``, the real eights, so gandiag can
   compare the grids with real data (the tutorial keeps no such file).
 
@@ -49,6 +55,33 @@ EXPERIMENTS = {
 }
 
 
+def batch_normalization():
+    """The tutorial's ``BatchNormalization()``, normalising with the batch's statistics whenever it trains.
+
+    Keras 2, which the tutorial was written for, did so also in a layer whose
+    ``trainable`` flag was False (the frozen discriminator inside the composite
+    model): the generator was trained against the discriminator as it runs on a
+    batch. Keras 3 (and tf.keras since TensorFlow 2.0) runs such a layer in
+    inference mode, with its moving statistics, so the composite model sees a
+    different discriminator from the one being trained.
+    """
+    from keras import ops
+    from keras.layers import BatchNormalization
+
+    class Keras2BatchNormalization(BatchNormalization):
+        def call(self, inputs, training=None, mask=None):
+            if not (training and not self.trainable):
+                return super().call(inputs, training=training, mask=mask)
+            x = ops.cast(inputs, "float32")
+            axis = self.axis % len(x.shape)
+            mean, variance = ops.moments(x, axes=[i for i in range(len(x.shape)) if i != axis])
+            out = ops.batch_normalization(x, mean=mean, variance=variance, axis=axis, offset=self.beta,
+                                          scale=self.gamma, epsilon=self.epsilon)
+            return ops.cast(out, self.compute_dtype)  # moving statistics left alone, as a frozen layer's
+
+    return Keras2BatchNormalization()
+
+
 def define_discriminator(in_shape=(8, 8, 1)):
     from keras.initializers import RandomNormal
     from keras.layers import Conv2D, Dense, Flatten, Input, LeakyReLU
@@ -60,9 +93,11 @@ def define_discriminator(in_shape=(8, 8, 1)):
     model.add(Input(in_shape))
     # downsample to 4x4
     model.add(Conv2D(64, (4, 4), strides=(2, 2), padding="same", kernel_initializer=init))
+    model.add(batch_normalization())
     model.add(LeakyReLU(negative_slope=0.2))
     # downsample to 2x2
     model.add(Conv2D(64, (4, 4), strides=(2, 2), padding="same", kernel_initializer=init))
+    model.add(batch_normalization())
     model.add(LeakyReLU(negative_slope=0.2))
     # classifier
     model.add(Flatten())
@@ -87,9 +122,11 @@ def define_generator(latent_dim):
     model.add(Reshape((2, 2, 128)))
     # upsample to 4x4
     model.add(Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same", kernel_initializer=init))
+    model.add(batch_normalization())
     model.add(LeakyReLU(negative_slope=0.2))
     # upsample to 8x8
     model.add(Conv2DTranspose(128, (4, 4), strides=(2, 2), padding="same", kernel_initializer=init))
+    model.add(batch_normalization())
     model.add(LeakyReLU(negative_slope=0.2))
     # output 8x8x1
     model.add(Conv2D(1, (3, 3), activation="tanh", padding="same", kernel_initializer=init))
@@ -140,9 +177,12 @@ def generate_latent_points(latent_dim, n_samples, rng):
     return rng.standard_normal(latent_dim * n_samples).reshape(n_samples, latent_dim)
 
 
-def generate_fake_samples(generator, latent_dim, n_samples, rng):
+def generate_fake_samples(generator, latent_dim, n_samples, rng, training=False):
     x_input = generate_latent_points(latent_dim, n_samples, rng)
-    X = generator.predict(x_input, verbose=0)
+    if training:  # the fakes the discriminator learns from: the generator as it trains (batch statistics)
+        X = np.asarray(generator(x_input, training=True))
+    else:
+        X = generator.predict(x_input, verbose=0)
     return X, zeros((n_samples, 1))
 
 
@@ -182,7 +222,7 @@ def train(g_model, d_model, gan_model, dataset, latent_dim, folder, rng, *, comb
     d1_hist, d2_hist, g_hist, a1_hist, a2_hist = list(), list(), list(), list(), list()
     for i in range(n_steps):
         X_real, y_real = generate_real_samples(dataset, half_batch, rng)
-        X_fake, y_fake = generate_fake_samples(g_model, latent_dim, half_batch, rng)
+        X_fake, y_fake = generate_fake_samples(g_model, latent_dim, half_batch, rng, training=True)
         set_trainable(d_model, True)
         if combined:
             # the tutorial's convergence failure: one update on a combined real + fake batch

@@ -79,7 +79,7 @@ def register(app: typer.Typer) -> None:
                                      hint="Choose a writable path")) from None
         lines = [f"{len(cases)} evaluations of {len({r.path for r in runs})} runs, {len(families)} families",
                  "thresholds: " + ", ".join(f"{k}={v:g}" for k, v in sorted(cal.thresholds.items()))]
-        for mode in ("samples", "losses"):
+        for mode in ("samples", "losses", "noref"):
             rows = [r for r in cal.rows if r["mode"] == mode]
             if not rows:
                 continue
@@ -88,7 +88,7 @@ def register(app: typer.Typer) -> None:
                          f"stable flagged {_pct(s['stable_flagged'])}, ECE {s['ece']:.3f}")
         if lofo and len(families) > 1:
             rows, _ = leave_one_family_out(cases, rule_set, bound=bound, loss_bound=loss_bound, jobs=jobs)
-            for mode in ("samples", "losses"):
+            for mode in ("samples", "losses", "noref"):
                 sub = [r for r in rows if r["mode"] == mode]
                 if sub:
                     s = scores_of(sub)
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
         except GandiagError as exc:
             raise _fail(exc) from None
         out = {}
-        for mode in ("samples", "losses"):
+        for mode in ("samples", "losses", "noref"):
             sub = [c for c in cases if c.mode == mode]
             if sub:
                 out[mode] = rule_stats(sub, rule_set, thresholds)

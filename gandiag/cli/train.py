@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
+from gandiag.data.datasets import DATASETS
 from gandiag.errors import GandiagError, UsageError
 from gandiag.harness.config import EXPERIMENTS, LossKind
-from gandiag.harness.datasets import DATASETS
 from gandiag.live.stop import DEFAULT_MIN_FRACTION, DEFAULT_MIN_PROBABILITY, DEFAULT_MIN_STEPS
 
 Experiment = StrEnum("Experiment", {name: name for name in EXPERIMENTS})  # type: ignore[misc]

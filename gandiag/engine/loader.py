@@ -34,6 +34,7 @@ SNAPSHOT_STATS: tuple[str, ...] = (
     "near_ratio",  # share of samples near the data (at the scale of its structure) / its real-vs-real value
     "reach_ratio",  # share of real samples with a generated one near them / its real-vs-real value
     "nonfinite_share",  # share of generated samples holding NaN or inf
+    "nn_spread",  # median nearest-neighbour distance / mean pairwise distance among generated images (no reference)
 )
 
 CODE_RE = re.compile(r"^GD[1-9][0-9]{2}$")

@@ -11,8 +11,7 @@ Example
 
 from __future__ import annotations
 
-from gandiag.harness.config import EXPECTED_BEHAVIOUR, EXPERIMENTS, DUpdate, LossKind, Optim, TrainConfig, make_config
-from gandiag.harness.datasets import (
+from gandiag.data.datasets import (
     DATASETS,
     POINT_SPECS,
     CurveSpec,
@@ -22,6 +21,7 @@ from gandiag.harness.datasets import (
     load_dataset,
     point_spec,
 )
+from gandiag.harness.config import EXPECTED_BEHAVIOUR, EXPERIMENTS, DUpdate, LossKind, Optim, TrainConfig, make_config
 from gandiag.harness.run import RunResult, train, write_plots
 
 __all__ = [

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from gandiag.data.datasets import Dataset, load_dataset
 from gandiag.errors import UsageError
 from gandiag.harness.config import LOSS_FAMILY, TrainConfig, validate
-from gandiag.harness.datasets import Dataset, load_dataset
 from gandiag.live.runlog import RunLogger, atomic_write_npz, load_npz
 
 if TYPE_CHECKING:

@@ -404,12 +404,14 @@ class Monitor:
         findings += sample_findings
         judged += sample_judged
         history = RunHistory(steps=steps, series={})
+        referenced = self._reference_judged(int(steps[-1]))
         verdict, confidence, onset_step, why = classify(history, findings, family=family, family_reason=reason,
-                                                        judged_rules=judged, samples_judged=sample_judged > 0)
+                                                        judged_rules=judged, samples_judged=sample_judged > 0,
+                                                        reference_judged=referenced)
         from gandiag.verdict.calibration import calibration_applies, confidence_of, decision_path
 
         p_failed = None
-        path = decision_path(findings, samples_judged=sample_judged > 0, verdict=verdict.value)
+        path = decision_path(findings, samples_judged=sample_judged > 0, verdict=verdict.value, reference=referenced)
         if self._table and verdict is not Verdict.INCONCLUSIVE:
             calibrated = (confidence_of(verdict.value, path, self._table)
                           if calibration_applies(verdict.value, path, test2_unjudged=unjudged) else None)
@@ -422,6 +424,12 @@ class Monitor:
         return MonitorState(int(steps[-1]), n, verdict, confidence, onset_step, why,
                             tuple(f.rule for f in findings), events, confirmed, decision_path=path,
                             p_failed=p_failed, snapshots=self._sample_memo[0][0] if self._sample_memo else 0)
+
+    def _reference_judged(self, last_step: int) -> bool:
+        """Whether a snapshot so far was compared with a real reference (as :attr:`Prepared.reference_judged`)."""
+        rows = self._snapshots.rows if self._snapshots is not None else []
+        return any(r["step"] <= last_step and r.get("n_real", 0) > 0 and r.get("insufficient_reference") != 1.0
+                   and r.get("insufficient") != 1.0 for r in rows)
 
     def _sample_findings(self, family: LossFamily, last_step: int) -> tuple[list[Finding], int]:
         """Active findings of the sample rules on the snapshots up to ``last_step``, and how many rules judged.

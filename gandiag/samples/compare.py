@@ -18,10 +18,13 @@ import numpy as np
 from gandiag.errors import InputError
 from gandiag.samples.diversity import (
     ABS_DUP_RMS,
+    ABS_DUP_RMS_FEW,
     DEFAULT_K,
     DEFAULT_MAX_SAMPLES,
     DUP_FRACTION,
     MIN_SAMPLES,
+    NN_SPREAD_MIN_VALUES,
+    REFERENCE_FREE_MIN_VALUES,
     Space,
     absolute_duplicate_threshold,
     as_samples,
@@ -49,6 +52,7 @@ SIGNAL_KEYS = (
     "near", "near_ref", "reach", "reach_ref", "near_scale",
     "coverage_se", "density_se", "precision_se", "recall_se",
     "coverage_ref_se", "density_ref_se", "precision_ref_se", "recall_ref_se",
+    "nn_spread",
 )
 
 
@@ -173,9 +177,12 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
         counted in ``nonfinite_share``.
     real : array_like, shape (n, ...), optional
         Real reference. Without it only ``mpd`` (the snapshot's own mean
-        pairwise distance, to compare with earlier snapshots) and
-        ``dup_share`` (with :func:`absolute_duplicate_threshold`) are
-        computed; the other statistics are NaN.
+        pairwise distance, to compare with earlier snapshots) and ``dup_share``
+        (with :func:`absolute_duplicate_threshold`, at ``ABS_DUP_RMS_FEW``
+        for samples of fewer than ``REFERENCE_FREE_MIN_VALUES`` values) are
+        computed, and for images (``NN_SPREAD_MIN_VALUES`` values or more)
+        ``nn_spread``, the median nearest-neighbour distance among the samples
+        over their mean pairwise distance; the other statistics are NaN.
     k, max_samples, seed, n_bins
         As in the individual functions.
     reference : PreparedReference, optional
@@ -231,9 +238,14 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
             out["insufficient_reference"] = 1.0
         fs = subsample(f, max_samples, rng)
         space = Space(fs, dtype=distance_dtype(False, fs.shape[1]))
-        thr = absolute_duplicate_threshold(fs.shape[1], dup_rms)
+        # in a few dimensions a dense mode is not a repeat: there only the same point is
+        rms = dup_rms if fs.shape[1] >= REFERENCE_FREE_MIN_VALUES else min(dup_rms, ABS_DUP_RMS_FEW)
+        thr = absolute_duplicate_threshold(fs.shape[1], rms)
+        nn2 = space.kth_radius2(0, 1)
         out.update(n_used=float(fs.shape[0]), mpd=mean_pairwise(space, 0), dup_threshold=thr,
-                   dup_share=float(np.mean(space.kth_radius2(0, 1) <= thr**2 + space.slack)))
+                   dup_share=float(np.mean(nn2 <= thr**2 + space.slack)))
+        if fs.shape[1] >= NN_SPREAD_MIN_VALUES and out["mpd"] > 0:
+            out["nn_spread"] = float(np.sqrt(max(float(np.median(nn2)), 0.0)) / out["mpd"])
         return out
     m = min(f.shape[0], r.shape[0] // 2, max_samples)
     if reference is None or reference.m != m or reference.k != k or reference.seed != seed:

@@ -50,6 +50,18 @@ DUP_FRACTION = 0.2
 #: Near-duplicate threshold without a reference: root-mean-square difference
 #: per value, for data scaled to [-1, 1] (1% of the range, ~2.5 grey levels).
 ABS_DUP_RMS = 0.02
+#: Without a reference, samples of fewer values than this (2-D and 8-D points) are duplicates only when they are
+#: the same point: within ABS_DUP_RMS_FEW per value. Measured on the corpus judged without its references: at
+#: ABS_DUP_RMS the dense but healthy modes of point data counted as repeats (GD303 fired on 45 stable and 44
+#: unconverged runs against 36 collapses, `gandiag calibrate` on the corpus).
+REFERENCE_FREE_MIN_VALUES = 16
+ABS_DUP_RMS_FEW = 0.001
+#: Without a reference, the spread of nearest neighbours (``nn_spread``: median nearest-neighbour distance among the
+#: generated samples over their mean pairwise distance) is measured for samples of at least this many values
+#: (images of 8x8 and more). A varied set of images shows 0.4-0.6 (scikit-learn's digits: 0.43-0.55 at 100-500
+#: samples); a few outputs repeated, 0.02-0.25. Points and short vectors are dense by nature (2-D mixtures and
+#: the breast-cancer features score 0.05-0.3 when healthy), so there it is not measured.
+NN_SPREAD_MIN_VALUES = 64
 #: The same for tiles cut from grid images: rendering and resampling a repeated image at different places
 #: of a figure leaves up to about 0.1 root-mean-square difference between its copies, while different
 #: real digits stay about 0.3-0.4 apart (measured on the tutorial's grid of scikit-learn's eights).

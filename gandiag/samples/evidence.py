@@ -39,8 +39,12 @@ class SampleInputs:
 
 
 def discover(history_path: str | Path, *, samples=None, real=None, no_samples=False, grid=None, tile_shape=None,
-             full_set: str = "auto") -> SampleInputs:
+             full_set: str = "auto", no_real: bool = False) -> SampleInputs:
     """Sample files to use for a history: the ones given, else those beside it.
+
+    ``no_real`` judges the snapshots without a reference even when ``real.npz``
+    lies beside the history (what the calibration does to learn how much a
+    verdict without one is worth).
 
     With ``grid`` and no ``samples``, the tutorial's ``generated_plot_NNN.png``
     grids beside the history are used; if there are none, that is an error
@@ -61,7 +65,9 @@ def discover(history_path: str | Path, *, samples=None, real=None, no_samples=Fa
                              hint="Pass --samples FOLDER (the tutorial writes them to results_<experiment>/)")
     if samples is None and str(history_path) != "-":
         samples = next((folder / n for n in SAMPLE_FILES if (folder / n).is_file()), None)
-    if real is None and str(history_path) != "-":
+    if no_real:
+        real = None
+    elif real is None and str(history_path) != "-":
         real = next((folder / n for n in REAL_FILES if (folder / n).is_file()), None)
     if full_set not in FULL_SET_CHOICES:
         from gandiag.errors import UsageError
@@ -220,9 +226,24 @@ def snapshot_table(inputs: SampleInputs, *, last_step: int | None, seed: int = 0
     for step in sorted(snaps):
         measured.add(step, snaps[step])
     full = full_set_statistics(snaps, real, measured.rows, inputs.full_set)
-    return measured.table(), measured.rows, notes + measured.notes() + space_notes(snaps, real, measured.rows,
+    sample_notes = measured.notes()
+    if real is None and snaps:
+        hint = reference_hint(next(iter(snaps.values())).shape[1:])
+        sample_notes = [n + hint if n.startswith("no real reference") else n for n in sample_notes]
+    return measured.table(), measured.rows, notes + sample_notes + space_notes(snaps, real, measured.rows,
                                                                                     grid=inputs.grid is not None,
                                                                                     full=full)
+
+
+def reference_hint(sample_shape: tuple[int, ...]) -> str:
+    """How to give a reference in one word when the samples have the shape of a data set gandiag can load."""
+    from gandiag.data.datasets import names_for_values
+
+    names = names_for_values(int(np.prod(sample_shape)))
+    if not names:
+        return ""
+    more = f" (or {', '.join(names[1:4])})" if len(names) > 1 else ""
+    return f"; if the samples are of a data set gandiag knows, name it: --real {names[0]}{more}"
 
 
 def full_set_statistics(snaps: dict, real: np.ndarray | None, rows: list[dict], how: str = "auto") -> str | None:

@@ -106,16 +106,32 @@ def read_snapshots(path: str | Path, *, last_step: int | None = None, grid: tupl
 
 
 def read_reference(path: str | Path) -> np.ndarray:
-    """Read real reference samples ``(n, ...)``: ``.npz`` (key ``real`` or its only array), ``.npy`` or a PNG folder."""
+    """Read real reference samples ``(n, ...)``: ``.npz`` (key ``real`` or its only array), ``.npy``, a PNG folder,
+    or the name of a data set gandiag knows (``digits``, ``mnist`` from the Keras cache ...: :mod:`gandiag.data`)."""
     p = Path(path)
+    if not p.exists() and str(path) in _dataset_names():
+        from gandiag.data.datasets import load_dataset
+
+        try:
+            return load_dataset(str(path)).x
+        except InputError as exc:  # MNIST or CIFAR-10 not in the Keras cache: gandiag never downloads
+            raise InputError(exc.message, where=exc.where,
+                             hint="Give the reference as a file instead: --real FILE.npz (key 'real') or .npy") from None
     named = split_named_array(p)
     if named is not None:
         check_input_path(named[0], what="reference file")
         return _finite_reference(_named_array(named[0], named[1], "--real"), p)
     if not p.exists():
-        raise InputError("reference file not found", where=str(p), hint="Check the --real path")
+        raise InputError("reference file not found", where=str(p),
+                         hint="Check the --real path, or name a data set gandiag knows: " + ", ".join(sorted(_dataset_names())))
     check_input_path(p, what="reference file")
     return _finite_reference(_read_reference(p), p)
+
+
+def _dataset_names() -> frozenset[str]:
+    from gandiag.data.datasets import DATASETS
+
+    return frozenset(DATASETS)
 
 
 def split_named_array(p: Path) -> tuple[Path, str] | None:

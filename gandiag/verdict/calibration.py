@@ -37,15 +37,16 @@ PRIOR = 1.0
 SCORES_SCHEMA = "gandiag.scores/1"
 
 
-def decision_path(findings: Sequence[Finding], *, samples_judged: bool, verdict: str) -> str:
+def decision_path(findings: Sequence[Finding], *, samples_judged: bool, verdict: str, reference: bool = True) -> str:
     """Which part of the outcome definition decided a verdict: ``"samples/test4"``, ``"losses/stable"`` ...
 
     Mirrors the order of :func:`gandiag.verdict.outcome.classify`: the first test
     whose rule holds; otherwise, with samples, ``stable``; from losses alone
     the loss heuristics' verdict (``heuristic-<verdict>``), ``stable`` or
-    ``inconclusive``.
+    ``inconclusive``. Snapshots judged without a real reference have their own
+    paths (``"samples-noref/stable"``): they can show repeats but not resemblance.
     """
-    mode = "samples" if samples_judged else "losses"
+    mode = ("samples" if reference else "samples-noref") if samples_judged else "losses"
     active = [f for f in findings if f.status is Status.ACTIVE and f.severity is Severity.ERROR
               and f.supports in FAILURE_VERDICTS]
     for test, _ in OUTCOME_ORDER:

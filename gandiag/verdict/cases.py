@@ -70,7 +70,7 @@ class Case:
     family: str
     label: str
     oracle_onset: int | None
-    mode: str  # "samples" or "losses"
+    mode: str  # "samples", "losses" or "noref" (the snapshots without their reference)
     n_rows: int
     last_step: int
     history: object
@@ -83,7 +83,8 @@ class Case:
     defaults: dict[str, float] = field(default_factory=dict)  # each tunable rule's threshold as loaded
     meta: dict = field(default_factory=dict)
     ran: tuple[str, ...] = ()  # the rules that could judge this run
-    memo: dict = field(default_factory=dict, repr=False, compare=False)  # decide() per effective thresholds
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
+    reference_judged: bool = True  # the snapshots were compared with a real reference  # decide() per effective thresholds
 
 
 def collect(prepared, rules: Mapping[str, Rule], *, id: str, family: str, label: str,
@@ -114,7 +115,8 @@ def collect(prepared, rules: Mapping[str, Rule], *, id: str, family: str, label:
     return Case(id=id, family=family, label=label, oracle_onset=oracle_onset, mode=mode, n_rows=len(history),
                 last_step=int(history.steps[-1]) if len(history) else 0, history=history, loss_family=fam,
                 family_reason=prepared.family_reason, judged=judged, samples_judged=samples_judged,
-                fixed=fixed, tunable=tunable, defaults=defaults, meta=dict(meta or {}), ran=tuple(ran))
+                fixed=fixed, tunable=tunable, defaults=defaults, meta=dict(meta or {}), ran=tuple(ran),
+                reference_judged=prepared.reference_judged)
 
 
 def _nearest(values: Iterable[float], v: float) -> float:
@@ -142,7 +144,8 @@ def decide(case: Case, thresholds: Mapping[str, float]) -> tuple[str, float, int
         return hit
     verdict, confidence, onset, _ = classify(case.history, findings_at(case, thresholds), family=case.loss_family,
                                              family_reason=case.family_reason, judged_rules=case.judged,
-                                             samples_judged=case.samples_judged)
+                                             samples_judged=case.samples_judged,
+                                             reference_judged=case.reference_judged)
     case.memo[key] = (verdict.value, confidence, onset)
     return case.memo[key]
 
@@ -152,8 +155,10 @@ def case_path(case: Case, thresholds: Mapping[str, float]) -> tuple[str, str, in
     findings = findings_at(case, thresholds)
     verdict, _, onset, _ = classify(case.history, findings, family=case.loss_family,
                                     family_reason=case.family_reason, judged_rules=case.judged,
-                                    samples_judged=case.samples_judged)
-    return verdict.value, decision_path(findings, samples_judged=case.samples_judged, verdict=verdict.value), onset
+                                    samples_judged=case.samples_judged, reference_judged=case.reference_judged)
+    path = decision_path(findings, samples_judged=case.samples_judged, verdict=verdict.value,
+                         reference=case.reference_judged)
+    return verdict.value, path, onset
 
 
 @dataclass(frozen=True)
@@ -256,7 +261,7 @@ def _collect_run(args: tuple[CorpusRun, str, Mapping[str, Rule], str | None]) ->
                                                            "d_loss_reduction")}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        prepared = prepare(run.path, no_samples=mode == "losses", **opts)
+        prepared = prepare(run.path, no_samples=mode == "losses", no_real=mode == "noref", **opts)
     case = collect(prepared, rules, id=run.id, family=run.family, label=run.label, oracle_onset=run.oracle_onset,
                    mode=mode, meta=run.meta)
     if key is not None:
@@ -268,13 +273,18 @@ def _collect_run(args: tuple[CorpusRun, str, Mapping[str, Rule], str | None]) ->
 
 
 def collect_corpus(runs: Sequence[CorpusRun], rules: Mapping[str, Rule], *, jobs: int = 1,
-                   cache_dir: str | Path | None = None, modes: Sequence[str] = ("samples", "losses")) -> list[Case]:
-    """Every run of a corpus in every mode, evaluated (in ``jobs`` processes, cached in ``cache_dir``)."""
+                   cache_dir: str | Path | None = None,
+                   modes: Sequence[str] = ("samples", "losses", "noref")) -> list[Case]:
+    """Every run of a corpus in every mode, evaluated (in ``jobs`` processes, cached in ``cache_dir``).
+
+    ``noref`` is each run with samples judged again without its real reference: what a verdict from snapshots
+    alone is worth (its own decision paths; no threshold is fitted on it).
+    """
     todo, seen = [], set()
     for r in runs:
         for mode in modes:
             want = "losses" if r.options.get("no_samples") else "samples"
-            if want != mode or (r.path, mode) in seen:
+            if want != (mode if mode != "noref" else "samples") or (r.path, mode) in seen:
                 continue
             seen.add((r.path, mode))
             todo.append((r, mode, rules, str(cache_dir) if cache_dir else None))

@@ -71,6 +71,12 @@ class Prepared:
                     interval=step_interval(steps))
 
     @property
+    def reference_judged(self) -> bool:
+        """Whether a snapshot was compared with a real reference (else only the reference-free measures were)."""
+        return any(r.get("n_real", 0) > 0 and r.get("insufficient_reference") != 1.0 and r.get("insufficient") != 1.0
+                   for r in self.snapshot_rows)
+
+    @property
     def snap_axis(self) -> Axis | None:
         if self.snaps is None:
             return None
@@ -91,8 +97,12 @@ def prepare(
     grid: tuple[int, int] | None = None,
     tile_shape: tuple[int, int] | None = None,
     full_set: str = "auto",
+    no_real: bool = False,
 ) -> Prepared:
-    """Read a run and measure its samples: the rule-independent half of :func:`analyze`."""
+    """Read a run and measure its samples: the rule-independent half of :func:`analyze`.
+
+    ``no_real`` ignores a ``real.npz`` beside the run (the calibration's view of a run judged without a reference).
+    """
     if isinstance(run, RunHistory):
         history = run
     else:
@@ -114,7 +124,7 @@ def prepare(
     if source_path is None and samples is None:
         no_samples = True
     sample_inputs = discover(source_path or ".", samples=samples, real=real, no_samples=no_samples,
-                             grid=grid, tile_shape=tile_shape, full_set=full_set)
+                             grid=grid, tile_shape=tile_shape, full_set=full_set, no_real=no_real)
     snaps, snapshot_rows, sample_notes = snapshot_table(
         sample_inputs, last_step=int(history.steps[-1]) if len(history) else None)
     return Prepared(history, family, family_reason, sample_inputs, snaps, tuple(snapshot_rows),
@@ -160,12 +170,13 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
     findings, skipped, judged, samples_judged = evaluate(prepared, rules, omitted)
     verdict, confidence, onset, reason = classify(
         history, findings, family=family, family_reason=family_reason, judged_rules=judged,
-        samples_judged=samples_judged,
+        samples_judged=samples_judged, reference_judged=prepared.reference_judged,
     )
     from gandiag.verdict.calibration import UNCALIBRATED_REASON, calibration_applies, confidence_of, decision_path
 
     probabilities: dict[str, float] = {}
-    path = decision_path(findings, samples_judged=samples_judged, verdict=verdict.value)
+    path = decision_path(findings, samples_judged=samples_judged, verdict=verdict.value,
+                         reference=prepared.reference_judged)
     unjudged = any(rules[code].outcome_test == 2 and not why.startswith("applies to")
                    for code, why in skipped if code in rules)
     applies = calibration_applies(verdict.value, path, test2_unjudged=unjudged)
@@ -180,6 +191,10 @@ def judge(prepared: Prepared, rules: Mapping[str, Rule], table: Mapping | None =
                 failed = entry.counts.get("mode_collapse", 0) + entry.counts.get("non_converged", 0)
                 reason += (f"; losses alone cannot rule out a quiet collapse or non-convergence: {failed} of "
                            f"{entry.runs} corpus runs judged this way from their losses failed")
+            elif verdict is Verdict.STABLE and not prepared.reference_judged:
+                failed = entry.counts.get("mode_collapse", 0) + entry.counts.get("non_converged", 0)
+                reason += (f"; {failed} of {entry.runs} corpus runs judged this way without their reference failed "
+                           f"(give one with --real)")
     # the rules of the test that decided come first (the report's top finding is the reason for the verdict)
     decided = int(path.rsplit("/test", 1)[1]) if "/test" in path else None
     findings.sort(key=lambda f: (f.status is not Status.ACTIVE, _SEVERITY_ORDER[f.severity],

@@ -61,6 +61,12 @@ OUTCOME_ORDER: tuple[tuple[int, Verdict], ...] = (
 )
 #: The tests that read the samples; with snapshots judged, they decide and the loss heuristics are evidence only.
 SAMPLE_TESTS = (3, 4, 5)
+#: A stable verdict from snapshots without a real reference: what was judged, what was not, and how little it claims
+#: (the calibrated probability of the ``samples-noref/stable`` path replaces the number where a scores file has it).
+NO_REFERENCE_REASON = ("no repeats or collapse among the samples (test 3 of the outcome definition holds no finding); "
+                       "whether they resemble the data and cover it (tests 4 and 5) was not judged: there is no real "
+                       "reference to compare them with")
+NO_REFERENCE_CONFIDENCE = 0.5
 
 
 def _decided(errors: Sequence[Finding], verdict: Verdict, test: int | None,
@@ -85,6 +91,7 @@ def classify(
     family_reason: str,
     judged_rules: int,
     samples_judged: bool = False,
+    reference_judged: bool = True,
 ) -> tuple[Verdict, float, int | None, str]:
     """Return ``(verdict, confidence, onset_step, reason)``.
 
@@ -93,7 +100,10 @@ def classify(
     verdict when no earlier test holds. When the samples were judged
     (``samples_judged``) and none of tests 1-5 holds, the run is stable: the
     loss heuristics are then evidence, reported but not deciding. From losses
-    alone the loss heuristics vote (noisy-OR of their weights).
+    alone the loss heuristics vote (noisy-OR of their weights). Snapshots
+    judged without a real reference (``reference_judged=False``) can show
+    repeats (test 3) but not whether the samples resemble the data or cover
+    it (tests 4 and 5): a stable verdict then says so and claims less.
     """
     active = [f for f in findings if f.status is Status.ACTIVE]
     errors = [f for f in active if f.severity is Severity.ERROR and f.supports in FAILURE_VERDICTS]
@@ -111,6 +121,11 @@ def classify(
     healthy = [f for f in active if f.supports is Verdict.STABLE]
     warnings = [f for f in active if f.severity is Severity.WARNING]
     heuristics = [f for f in errors if f.outcome_test is None]
+    if samples_judged and not reference_judged:
+        reason = NO_REFERENCE_REASON
+        if heuristics:
+            reason += "; the losses show " + ", ".join(f"{f.rule} {f.name}" for f in heuristics)
+        return Verdict.STABLE, NO_REFERENCE_CONFIDENCE, None, reason
     if samples_judged:
         confidence = 0.5 + 0.45 * _combine([f.weight for f in healthy if f.rule.startswith("GD3")])
         reason = "the samples resemble the data and cover it (no test of the outcome definition holds)"

@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from gandiag.harness.datasets import POINT_SPECS, CurveSpec, MixtureSpec, dataset_labels, load_dataset, point_spec
+from gandiag.data.datasets import POINT_SPECS, CurveSpec, MixtureSpec, dataset_labels, load_dataset, point_spec
 
 #: sha256 of x.tobytes() recorded from the harness before the datasets were generated from POINT_SPECS
 ORIGINAL = {

@@ -109,7 +109,7 @@ def test_d_update_changes_d_and_g_update_freezes_it():
 
 
 def test_compiled_step_traces_once(tmp_path):
-    from gandiag.harness.datasets import load_dataset
+    from gandiag.data.datasets import load_dataset
     from gandiag.harness.models import build_models
     from gandiag.harness.run import _draw_batch
     from gandiag.harness.step import GanStep

@@ -22,8 +22,8 @@ tf = pytest.importorskip("tensorflow")
 
 def test_plain_loop_with_runlogger_and_monitor_stops_a_collapsing_discriminator(tmp_path):
     """The loop a PyTorch or JAX user writes: train a step, log it, ask the monitor, break."""
+    from gandiag.data.datasets import load_dataset
     from gandiag.harness import make_config
-    from gandiag.harness.datasets import load_dataset
     from gandiag.harness.models import build_models
     from gandiag.harness.run import _draw_batch
     from gandiag.harness.step import GanStep
@@ -93,7 +93,7 @@ def _diverging_gan(keras):
 def test_keras_fit_callback_stops_a_diverging_gan(tmp_path):
     import keras
 
-    from gandiag.harness.datasets import load_dataset
+    from gandiag.data.datasets import load_dataset
     from gandiag.live.keras import GanDiagnostics
 
     x = load_dataset("digits").x.astype("float32")

@@ -243,6 +243,16 @@ def test_small_reference_keeps_reference_free_values():
     assert not math.isnan(s["mpd"])
 
 
+def test_without_reference_a_dense_mode_of_points_is_not_a_repeat_but_one_point_is():
+    # 500 points in one mode as narrow as ring8's (sd 0.03) sit within the images' absolute duplicate distance
+    # (0.02 per value) of each other; in two dimensions only the same point counts
+    rng = np.random.default_rng(1)
+    assert snapshot_signals(rng.normal(0, 0.03, (500, 2)))["dup_share"] < 0.5  # GD303 needs 0.9
+    assert snapshot_signals(rng.normal(0, 1e-4, (500, 2)))["dup_share"] == 1.0
+    wide = snapshot_signals(rng.normal(0, 0.03, (500, 64)))  # 64 values: the images' threshold applies
+    assert wide["dup_threshold"] == pytest.approx(0.02 * 8)
+
+
 def test_without_reference_only_reference_free_values():
     collapsed = np.tile(np.random.default_rng(0).uniform(-1, 1, (1, 64)), (300, 1))
     s = snapshot_signals(collapsed)
@@ -271,3 +281,17 @@ def test_prepared_reference_gives_the_same_statistics_as_per_snapshot_computatio
         for key, value in direct.items():
             assert (np.isnan(value) and np.isnan(reused[key])) or value == pytest.approx(reused[key], abs=1e-12), key
     assert snapshot_signals(fakes[0], real, seed=3, reference=prepared)["coverage"] < 0.5 < direct["coverage"]
+
+
+def test_nn_spread_without_reference_tells_a_few_repeated_images_from_varied_ones():
+    from sklearn.datasets import load_digits
+
+    digits = (load_digits().images / 8.0 - 1.0).reshape(-1, 64)
+    rng = np.random.default_rng(0)
+    varied = digits[rng.choice(len(digits), 300, replace=False)]
+    few = digits[rng.integers(0, 5, 300)] + rng.normal(0, 0.05, (300, 64))  # five images, slightly perturbed
+    assert 0.4 <= snapshot_signals(varied)["nn_spread"] <= 0.65
+    assert snapshot_signals(few)["nn_spread"] < 0.25
+    assert snapshot_signals(few)["dup_share"] < 0.9  # the absolute duplicate distance misses these repeats
+    assert math.isnan(snapshot_signals(few, digits)["nn_spread"])  # with a reference the reference tests judge
+    assert math.isnan(snapshot_signals(rng.normal(size=(300, 2)))["nn_spread"])  # points: not measured

@@ -376,6 +376,22 @@ def load_dataset(name: str, data: str | os.PathLike[str] | None = None) -> Datas
     return _from_file(name, data)
 
 
+def names_for_values(n_values: int) -> list[str]:
+    """The data sets ``--real NAME`` can load whose examples hold ``n_values`` values each, most general first.
+
+    MNIST and CIFAR-10 are named only when they are in the Keras cache already (a tutorial run puts them there);
+    gandiag never downloads them.
+    """
+    by_values = {64: ["digits", "digits8", "digits04"], 256: ["digits16"], 784: ["mnist", "mnist8"], 3072: ["cifar10"],
+                 2: [n for n in POINT_SPECS if POINT_SPECS[n].dim == 2], 8: ["mix8d"], 30: ["cancer"]}
+    names = by_values.get(int(n_values), [])
+    if names and names[0] == "mnist" and not (_keras_cache() / "mnist.npz").is_file():
+        return []
+    if names == ["cifar10"] and not (_keras_cache() / "cifar-10-batches-py").is_dir():
+        return []
+    return names
+
+
 def dataset_labels(name: str, data: str | os.PathLike[str] | None = None) -> np.ndarray | None:
     """The class of each training example of ``name`` (aligned with ``load_dataset(name).x``), or ``None``."""
     return load_dataset(name, data).labels
