@@ -35,6 +35,7 @@ SNAPSHOT_STATS: tuple[str, ...] = (
     "reach_ratio",  # share of real samples with a generated one near them / its real-vs-real value
     "nonfinite_share",  # share of generated samples holding NaN or inf
     "nn_spread",  # median nearest-neighbour distance / mean pairwise distance among generated images (no reference)
+    "nn1_excess",  # leave-one-out 1-NN two-sample accuracy (both sides) minus its real-vs-real value
 )
 
 CODE_RE = re.compile(r"^GD[1-9][0-9]{2}$")

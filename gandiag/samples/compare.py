@@ -53,12 +53,19 @@ SIGNAL_KEYS = (
     "coverage_se", "density_se", "precision_se", "recall_se",
     "coverage_ref_se", "density_ref_se", "precision_ref_se", "recall_ref_se",
     "nn_spread",
+    "nn1_real", "nn1_real_ref", "nn1_fake", "nn1_fake_ref",
+    "nn1_real_se", "nn1_fake_se", "nn1_real_ref_se", "nn1_fake_ref_se",
 )
 
 
 def _compare(space: Space, real: int, other: int, r2_real: np.ndarray, k: int,
-             bins: Bins, dup2: float, mpd_real: float, near2: float) -> dict[str, float]:
-    """Every two-set statistic of set ``other`` against set ``real`` (exact on these sets)."""
+             bins: Bins, dup2: float, mpd_real: float, near2: float, nn2_real: np.ndarray) -> dict[str, float]:
+    """Every two-set statistic of set ``other`` against set ``real`` (exact on these sets).
+
+    ``nn2_real``: each real point's squared distance to its nearest other real point (for the 1-NN two-sample
+    accuracies ``nn1_real`` and ``nn1_fake``: the share of each side whose nearest neighbour in both sets together
+    is of its own side, a tie counting a half; 0.5 for sets alike, Xu et al. 2018).
+    """
     nr, no = space.sets[real].shape[0], space.sets[other].shape[0]
     covered = np.empty(nr, dtype=bool)
     counts = np.empty(nr, dtype=np.int64)
@@ -67,6 +74,7 @@ def _compare(space: Space, real: int, other: int, r2_real: np.ndarray, k: int,
     in_other_ball = np.empty(nr, dtype=bool)
     near_other = np.full(no, np.inf)  # squared distance from each ``other`` point to the nearest real one
     reached = np.empty(nr, dtype=bool)
+    cross_real = np.empty(nr)  # squared distance from each real point to the nearest ``other`` point
     limit = near2 + space.slack
     for sl, d2 in space.blocks(real, other):
         inside = d2 <= (r2_real[sl, None] + space.slack)
@@ -74,11 +82,16 @@ def _compare(space: Space, real: int, other: int, r2_real: np.ndarray, k: int,
         counts[sl] = inside.sum(axis=1)
         in_real_ball |= inside.any(axis=0)
         in_other_ball[sl] = (d2 <= (r2_other[None, :] + space.slack)).any(axis=1)
-        reached[sl] = d2.min(axis=1) <= limit
+        cross_real[sl] = d2.min(axis=1)
+        reached[sl] = cross_real[sl] <= limit
         np.minimum(near_other, d2.min(axis=0), out=near_other)
     nn2_other = space.kth_radius2(other, 1)
     density_terms = counts * (nr / (k * no))
+    own_real = _one_nn_side(np.asarray(nn2_real, dtype=np.float64), cross_real, space.slack)
+    own_other = _one_nn_side(np.asarray(nn2_other, dtype=np.float64), near_other, space.slack)
     return {
+        "nn1_real": float(own_real.mean()), "nn1_fake": float(own_other.mean()),
+        "nn1_real_se": _se(own_real), "nn1_fake_se": _se(own_other),
         "coverage_se": _se(covered), "density_se": _se(density_terms),
         "precision_se": _se(in_real_ball), "recall_se": _se(in_other_ball),
         "near": float(np.mean(near_other <= limit)),
@@ -91,6 +104,11 @@ def _compare(space: Space, real: int, other: int, r2_real: np.ndarray, k: int,
         "mpd_ratio": mean_pairwise(space, other) / mpd_real if mpd_real > 0 else float("nan"),
         "dup_share": float(np.mean(nn2_other <= dup2 + space.slack)),
     }
+
+
+def _one_nn_side(own: np.ndarray, cross: np.ndarray, slack: float) -> np.ndarray:
+    """Per point: 1 when its nearest neighbour is of its own set, 0 when of the other, 0.5 within the tie tolerance."""
+    return np.where(np.abs(own - cross) <= slack, 0.5, (own < cross).astype(np.float64))
 
 
 def _se(values: np.ndarray) -> float:
@@ -129,7 +147,7 @@ def _reference_space(a: np.ndarray, others: list[np.ndarray], k: int, n_bins: in
     dup2 = float((DUP_FRACTION * np.sqrt(max(float(np.median(nn2)), 0.0))) ** 2)
     mpd = mean_pairwise(space, 0)
     near2 = structure_scale(np.sqrt(nn2), mpd) ** 2
-    return space, space.kth_radius2(0, k), bins, dup2, mpd, near2
+    return space, space.kth_radius2(0, k), bins, dup2, mpd, near2, nn2
 
 
 def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | None = None,
@@ -152,8 +170,8 @@ def reference_values(real, k: int = DEFAULT_K, seed: int = 0, *, n_bins: int | N
     if m <= k:
         raise ValueError(f"reference too small: {r.shape[0]} samples for k={k}")
     a, b = _split_reference(r, m, np.random.default_rng(seed))
-    space, r2, bins, dup2, mpd_a, near2 = _reference_space(a, [b], k, n_bins, seed)
-    out = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2)
+    space, r2, bins, dup2, mpd_a, near2, nn2 = _reference_space(a, [b], k, n_bins, seed)
+    out = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2, nn2)
     out["n_used"] = float(m)
     return out
 
@@ -254,7 +272,8 @@ def snapshot_signals(fake, real=None, *, k: int = DEFAULT_K, max_samples: int = 
     rng.bit_generator.state = reference.rng_state  # as if the split had just been drawn here
     fs = subsample(f, m, rng)
     space = Space(reference.a, fs, dtype=distance_dtype(False, reference.a.shape[1]))
-    snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a, reference.near2)
+    snap = _compare(space, 0, 1, reference.r2, k, reference.bins, reference.dup2, reference.mpd_a, reference.near2,
+                    reference.nn2)
     out.update(snap)
     out.update({(f"{key[:-3]}_ref_se" if key.endswith("_se") else f"{key}_ref"): val
                 for key, val in reference.ref.items()})
@@ -285,6 +304,7 @@ class PreparedReference:
     near2: float
     ref: dict
     rng_state: dict
+    nn2: np.ndarray  # each point of A: squared distance to its nearest other point of A
 
 
 def prepare_reference(real, m: int, *, k: int = DEFAULT_K, seed: int = 0, n_bins: int | None = None) -> PreparedReference:
@@ -294,8 +314,8 @@ def prepare_reference(real, m: int, *, k: int = DEFAULT_K, seed: int = 0, n_bins
     rng = np.random.default_rng(seed)
     a, b = _split_reference(r, m, rng)
     state = rng.bit_generator.state
-    space, r2, bins, dup2, mpd_a, near2 = _reference_space(a, [b], k, n_bins, seed)
-    ref = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2)
+    space, r2, bins, dup2, mpd_a, near2, nn2 = _reference_space(a, [b], k, n_bins, seed)
+    ref = _compare(space, 0, 1, r2, k, bins, dup2, mpd_a, near2, nn2)
     # Raw A: a snapshot's space centres on A's mean again, so coordinates, radii and bins line up.
     return PreparedReference(m=m, k=k, seed=seed, a=a, r2=r2, bins=bins, dup2=dup2, mpd_a=mpd_a,
-                             near2=near2, ref=ref, rng_state=state)
+                             near2=near2, ref=ref, rng_state=state, nn2=nn2)

@@ -295,3 +295,34 @@ def test_nn_spread_without_reference_tells_a_few_repeated_images_from_varied_one
     assert snapshot_signals(few)["dup_share"] < 0.9  # the absolute duplicate distance misses these repeats
     assert math.isnan(snapshot_signals(few, digits)["nn_spread"])  # with a reference the reference tests judge
     assert math.isnan(snapshot_signals(rng.normal(size=(300, 2)))["nn_spread"])  # points: not measured
+
+
+def _naive_one_nn(a: np.ndarray, g: np.ndarray) -> tuple[float, float]:
+    """Leave-one-out 1-NN accuracy on a + g by brute force: (real side, generated side)."""
+    from scipy.spatial.distance import cdist
+
+    aa, gg, ag = cdist(a, a), cdist(g, g), cdist(a, g)
+    np.fill_diagonal(aa, np.inf)
+    np.fill_diagonal(gg, np.inf)
+    return float(np.mean(aa.min(1) < ag.min(1))), float(np.mean(gg.min(1) < ag.min(0)))
+
+
+def test_one_nn_two_sample_accuracy_per_side_against_brute_force():
+    from gandiag.samples.compare import prepare_reference
+
+    rng = np.random.default_rng(3)
+    real = rng.normal(size=(800, 6))
+    cases = {"alike": rng.normal(size=(400, 6)), "shifted": rng.normal(size=(400, 6)) + 1.5,
+             "collapsed": real[:1] + 0.01 * rng.normal(size=(400, 6))}
+    for name, fake in cases.items():
+        s = snapshot_signals(fake, real)
+        ref = prepare_reference(real, 400)
+        want_real, want_fake = _naive_one_nn(ref.a, fake)
+        assert s["nn1_real"] == pytest.approx(want_real, abs=1e-9), name
+        assert s["nn1_fake"] == pytest.approx(want_fake, abs=1e-9), name
+        assert 0.4 <= s["nn1_real_ref"] <= 0.6 and 0.4 <= s["nn1_fake_ref"] <= 0.6  # real against real
+    alike, shifted = snapshot_signals(cases["alike"], real), snapshot_signals(cases["shifted"], real)
+    assert abs(alike["nn1_fake"] - 0.5) < 0.1 and shifted["nn1_fake"] > 0.9 and shifted["nn1_real"] > 0.9
+    collapsed = snapshot_signals(cases["collapsed"], real)
+    assert collapsed["nn1_fake"] == 1.0 and collapsed["nn1_real"] > 0.95  # repeats on one side, the rest dropped
+    assert 0 < alike["nn1_fake_se"] < 0.05
