@@ -292,7 +292,7 @@ def register(app: typer.Typer) -> None:
         loss: Annotated[LossFamilyOpt | None, typer.Option("--loss-family", "--loss", help="Declare the loss family (a hinge or relativistic loss makes a discriminator loss of 0 normal; LSGAN and hinge cannot always be told from BCE).", case_sensitive=False)] = None,
         settle_fraction: Annotated[float | None, typer.Option(help="Final share of the run the verdict judges.")] = None,
         samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots: samples.npz (step_<N> keys), a .npy, FILE.npz:ARRAY (features), a folder of step_<N>.npy, a folder of PNG/JPEG images, or the tutorial's generated_plot_NNN.png grids.")] = None,
-        real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy, FILE.npz:ARRAY of features, or an image folder).")] = None,
+        real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy, FILE.npz:ARRAY of features, an image folder), or a data set by name: digits, digits8, mnist or cifar10 (from the Keras cache), ring8 ...")] = None,
         no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz found beside a history.")] = False,
         grid: Annotated[str | None, typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
         exact: Annotated[bool, typer.Option("--exact", help="Full-set sample statistics (last snapshot over 2,000 samples) from every pair, not approximate neighbours: minutes at 50,000 x 2,048.")] = False,

@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
         ignore: Annotated[list[str] | None, typer.Option(help="Drop these rule codes or prefixes.")] = None,
         no_samples: Annotated[bool, typer.Option("--no-samples", help="Do not use samples.npz / real.npz beside a history.")] = False,
         samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots, as for `gandiag analyze` (one path only).")] = None,
-        real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy or PNG folder).")] = None,
+        real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy or PNG folder), or a data set by name (digits, mnist ...).")] = None,
         grid: Annotated[str | None, typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
     ) -> None:
