@@ -174,8 +174,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"fitted {len(fitted)} folds and the whole corpus in {time.perf_counter() - t1:.0f} s")
     out: dict = {"manifest": str(args.manifest), "thresholds_all": everything.thresholds, "thresholds_by_fold": fitted}
     curves = {}
-    for mode in ("samples", "losses"):
-        what = "with sample snapshots" if mode == "samples" else "losses only (--no-samples)"
+    for mode in ("samples", "losses", "noref"):
+        what = {"samples": "with sample snapshots", "losses": "losses only (--no-samples)",
+                "noref": "sample snapshots without their reference"}[mode]
         held = [r for r in lofo_rows if r["mode"] == mode]
         ins = [r for r in everything.rows if r["mode"] == mode]
         out[mode] = {"leave_one_family_out": report(held, f"{what}, LEAVE-ONE-FAMILY-OUT"),
