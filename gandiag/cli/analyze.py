@@ -21,6 +21,7 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
     SARIF = "sarif"
     GITLAB = "gitlab"
+    CONCISE = "concise"
 
 
 class LossFamilyOpt(StrEnum):
@@ -229,6 +230,10 @@ def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fa
         from gandiag.report import sarif
 
         typer.echo(sarif.render(runs, errors=errors, rules=rule_set))
+    elif output_format is OutputFormat.CONCISE:
+        from gandiag.report import concise
+
+        typer.echo(concise.render(runs, errors=errors, footer=footer))
     elif output_format is OutputFormat.GITLAB:
         from gandiag.report import gitlab
 
