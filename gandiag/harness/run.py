@@ -306,20 +306,9 @@ def write_plots(out_dir: str | Path, *, title: str | None = None, n_grids: int =
     for key in picks:
         x = samples[key].astype(np.float32)
         label = f"{title + ' ' if title else ''}{key.replace('_', ' ')}"
-        if x.ndim == 2:
+        if x.ndim == 2:  # points; vectors are shown on the real data's first two principal axes, named on them
             ref = None if real is None else real.astype(np.float32)
-            if x.shape[1] > 2 and ref is not None:  # vectors: both onto the real data's 2 principal axes
-                x, ref = _project_2d(x, ref)
-                label += " (real PCA axes)"
             written.append(figures.plot_scatter(x, ref, plot_dir / f"{key}.png", title=label))
         else:
             written.append(figures.plot_sample_grid(x, plot_dir / f"{key}.png", title=label))
     return written
-
-
-def _project_2d(x: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` and ``real`` projected on the first two principal axes of ``real`` (centred on its mean)."""
-    mean = real.mean(axis=0)
-    _, _, vt = np.linalg.svd(real - mean, full_matrices=False)
-    axes = vt[:2].T
-    return (x - mean) @ axes, (real - mean) @ axes
