@@ -59,7 +59,7 @@ def span_colours(spans: Iterable[tuple[float, float, str]]) -> dict[str, str]:
     return colours
 
 
-def _legend_outside(ax: Any) -> None:
+def legend_outside(ax: Any) -> None:
     """Legends go right of the axes: inside they hide the curves a reader came to see."""
     handles, _ = ax.get_legend_handles_labels()
     if handles:
@@ -96,6 +96,24 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     fig, axes = plt.subplots(len(heights), 1, figsize=(10, sum(heights) + 1.0), sharex=True,
                              layout="constrained", gridspec_kw={"height_ratios": heights})
     ax_loss, ax_acc = axes[0], axes[1]
+    draw_series(ax_loss, ax_acc, cols, steps)
+    if lanes:
+        _rule_lanes(axes[2], spans, lanes)
+    for ax in axes:
+        if onset_step is not None:
+            ax.axvline(onset_step, color=ONSET_COLOUR, linestyle="--", linewidth=1.2,
+                       label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
+    for ax in (ax_loss, ax_acc):
+        legend_outside(ax)
+    axes[-1].set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    return canvas.save(plt, fig, path)
+
+
+def draw_series(ax_loss: Any, ax_acc: Any, cols: Mapping[str, np.ndarray], steps: np.ndarray) -> None:
+    """The losses and the accuracies of ``cols`` (canonical names) against ``steps`` on two panels; a panel
+    without any says so; a diverging run's losses on a symlog scale; non-finite losses shaded from where they start."""
     losses = [cols[name] for name, _ in LOSS_SERIES if name in cols]
     first_bad = _first_nonfinite(steps, losses)
     for ax, series, ylabel in ((ax_loss, LOSS_SERIES, "loss"), (ax_acc, ACC_SERIES, "accuracy")):
@@ -116,18 +134,6 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
         ax_loss.set_yscale("symlog", linthresh=1.0)
         ax_loss.set_ylabel("loss (symlog)")
     ax_acc.set_ylim(-0.05, 1.05)
-    if lanes:
-        _rule_lanes(axes[2], spans, lanes)
-    for ax in axes:
-        if onset_step is not None:
-            ax.axvline(onset_step, color=ONSET_COLOUR, linestyle="--", linewidth=1.2,
-                       label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
-    for ax in (ax_loss, ax_acc):
-        _legend_outside(ax)
-    axes[-1].set_xlabel("step")
-    if title:
-        fig.suptitle(title)
-    return canvas.save(plt, fig, path)
 
 
 def _rule_lanes(ax: Any, spans: list[tuple[float, float, str]], lanes: list[str]) -> None:
@@ -158,6 +164,9 @@ def plot_diversity(snapshots: Iterable[Mapping[str, Any]], path: str | os.PathLi
                    title: str | None = None, onset_step: float | None = None) -> Path:
     """Sample diversity per snapshot: ratios to real-vs-real (top) and shares of samples (bottom).
 
+    These are precision, coverage and density at the noise scale: reported in the JSON, not judged. The report
+    draws what the rules read instead (:func:`gandiag.report.sample_stats.plot_sample_rules`).
+
     A ratio of 1 means "as diverse as real data against itself"; collapse
     pulls coverage and the ratios towards 0 and pushes the near-duplicate share up.
     """
@@ -183,7 +192,7 @@ def plot_diversity(snapshots: Iterable[Mapping[str, Any]], path: str | os.PathLi
     ax_share.set_ylabel("share")
     ax_share.set_xlabel("step")
     for ax in (ax_ratio, ax_share):
-        _legend_outside(ax)
+        legend_outside(ax)
     if title:
         fig.suptitle(title)
     return canvas.save(plt, fig, path)
