@@ -32,7 +32,7 @@ figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { color: #555; font-size: 0.9em; }
 p.missing { color: #555; font-style: italic; }
 .samples { display: flex; flex-wrap: wrap; gap: 1em; }
-.samples figure { max-width: 32%; margin: 0; }
+.samples figure { flex: 1 1 30%; max-width: 49%; margin: 0; }
 """
 
 _PAGE = Template("""<!DOCTYPE html>

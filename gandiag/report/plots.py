@@ -105,6 +105,8 @@ def deciding_rule(d: Diagnosis) -> str:
     if top and top[0].supports is d.verdict:
         test = f", test {top[0].outcome_test}" if top[0].outcome_test is not None else ""
         return f"decided by {top[0].rule} {top[0].name}{test}"
+    if d.decision_path and d.decision_path.endswith("/stable"):
+        return f"decided on {d.decision_path}: no failure test held"
     return f"decided on {d.decision_path}" if d.decision_path else "no rule decided"
 
 

@@ -31,7 +31,7 @@ FAR = 2.0
 #: margin around the points, as a share of the larger span
 PAD = 0.06
 #: a snapshot whose own window is this many times wider than the typical snapshot's gets its own axes
-OWN_AXES = 3.0
+OWN_AXES = 2.0
 #: rows used to fit a projection (a seeded subsample of larger references)
 FIT_ROWS = 2000
 REAL_COLOUR = "0.6"
