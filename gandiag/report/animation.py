@@ -47,7 +47,8 @@ def _grab(fig: Any) -> Any:
 
     fig.canvas.draw()
     rgba = np.asarray(fig.canvas.buffer_rgba())
-    return Image.fromarray(rgba[..., :3].copy()).quantize(colors=64, dither=Image.Dither.NONE)
+    return Image.fromarray(rgba[..., :3].copy()).quantize(colors=64, method=Image.Quantize.FASTOCTREE,
+                                                           dither=Image.Dither.NONE)
 
 
 def _label(step: int, onset: int | None, extra: str = "") -> tuple[str, str]:
@@ -66,6 +67,7 @@ def _point_frames(plt: Any, snaps: Mapping[int, Any], steps: list[int], real: An
         fig.suptitle(heading, fontsize="small")
     ax.set_aspect("equal", adjustable="box")
     ax.tick_params(labelsize=7)
+    ax.locator_params(nbins=5)
     ax.set_ylabel(plane.names[1], fontsize="x-small")
     layers = {}
     for label, colour, z in (("real", REAL_COLOUR, 1), ("generated", FAKE_COLOUR, 3)):

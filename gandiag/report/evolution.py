@@ -108,11 +108,16 @@ def _point_panels(fig: Any, axes: list[Any], snaps: Mapping[int, Any], steps: li
     from matplotlib.lines import Line2D
 
     plane, real2d, frames = point_frames(snaps, steps, real)
-    for ax, frame in zip(axes, frames):
+    cols = axes[0].get_gridspec().ncols
+    for i, (ax, frame) in enumerate(zip(axes, frames)):
         notes = draw_points(ax, frame.window, real2d, frame.points, size=2.0)
         label, colour = _title(frame.step, onset, " (own axes)" if frame.own else "")
         ax.set_title(label, fontsize="small", color=colour)
-        ax.tick_params(labelsize=6, length=2, pad=1)
+        ax.locator_params(nbins=4)
+        # shared axes are labelled once, on the left column and the bottom panels: the texts are most of the cost
+        below = i + cols < len(frames) and not frames[i + cols].own
+        ax.tick_params(labelsize=6, length=2, pad=1, labelleft=frame.own or i % cols == 0,
+                       labelbottom=frame.own or not below)
         if notes:
             ax.set_xlabel("\n".join(notes), fontsize="x-small")
         if frame.step == onset:

@@ -151,7 +151,8 @@ def fit_window(*clouds: np.ndarray | None) -> Window:
 
 
 def windows_for(real: np.ndarray | None, snapshots: Sequence[np.ndarray]) -> list[tuple[Window, bool]]:
-    """One window per snapshot: shared by the snapshots of a typical extent, each far wider one on its own axes.
+    """One window per snapshot: shared by the snapshots of a typical extent (and any other it holds), a far wider
+    one on its own axes.
 
     Returns ``(window, own)`` pairs; every window holds at least 99% of the
     reference's and its snapshot's finite points.
@@ -165,8 +166,9 @@ def windows_for(real: np.ndarray | None, snapshots: Sequence[np.ndarray]) -> lis
     for i in group[1:]:
         shared = shared.union(own[i])
     shared = shared.squared()
-    members = set(group)
-    return [(shared, False) if i in members else (w, True) for i, w in enumerate(own)]
+    fits = {i for i, s in enumerate(snapshots)  # a wide snapshot that the shared axes hold anyway shares them
+            if i in group or min(shared.share_inside(s), shared.share_inside(real)) >= INSIDE}
+    return [(shared, False) if i in fits else (w, True) for i, w in enumerate(own)]
 
 
 @dataclass(frozen=True)
@@ -241,14 +243,15 @@ def plot_points(samples: Any, real: Any, path: str | os.PathLike[str], *, title:
     plane = plane or plane_for(real, [samples])
     fake2d = plane.project(samples)
     real2d = plane.project(real) if real is not None else None
-    fig, ax = plt.subplots(figsize=(5.2, 5.6), layout="constrained")
+    fig = plt.figure(figsize=(5.2, 5.6))
+    ax = fig.add_axes((0.15, 0.15, 0.8, 0.7))  # a fixed layout: a constrained one costs more than the points
     notes = draw_points(ax, fit_window(real2d, fake2d), real2d, fake2d)
     ax.set_xlabel(plane.names[0], fontsize="small" if plane.projected else "medium")
     ax.set_ylabel(plane.names[1], fontsize="small" if plane.projected else "medium")
     ax.grid(alpha=0.25)
     if real is None:
         notes.insert(0, "no reference: pass --real to compare with the data")
-    fig.legend(loc="outside lower center", ncol=2, fontsize="small", markerscale=2.5, frameon=False)
+    fig.legend(loc="lower center", ncol=2, fontsize="small", markerscale=2.5, frameon=False)
     heading = "\n".join(([title] if title else []) + notes)
     if heading:
         ax.set_title(heading, fontsize="small")
