@@ -60,7 +60,7 @@ def test_train_live_feeds_the_view_every_row_and_snapshot(tmp_path):
     result = train(make_config("stable", "ring8", steps=10, seed=0, snapshot_every=5), out=tmp_path / "run",
                    plots=False, view=view)
     assert result.status == "completed"
-    assert view.steps.view().tolist() == list(range(1, 11)) and view.latest[0] == 10
+    assert view.columns()["step"].tolist() == list(range(1, 11)) and view.latest[0] == 10
     assert view.real is not None and view.real.shape == (1000, 2)  # the reference real.npz holds
     page = (tmp_path / "run" / "live.html").read_text()
     assert "The run has ended" in page and "http-equiv" not in page

@@ -130,7 +130,7 @@ def test_keras_callback_keeps_a_live_view(tmp_path, histories):
     for batch, (_, logs) in enumerate(rows):
         clock.now += 0.1
         cb.batch_end(batch, logs, None)
-    assert cb.view.steps.n == len(rows) and cb.view.draws >= 1
+    assert cb.view.rows == len(rows) and cb.view.draws >= 1
     assert '<meta http-equiv="refresh"' in (tmp_path / "live.html").read_text()
     cb.close()
     assert "The run has ended" in (tmp_path / "live.html").read_text()
@@ -149,3 +149,30 @@ def test_watch_live_writes_the_page(tmp_path):
     bad = CliRunner().invoke(app, ["watch", os.path.join(FIXTURE_RUNS, "digits-stable-s0"), "--live",
                                    str(tmp_path / "live" / "live.html")])
     assert bad.exit_code == 2 and "--live names a file" in bad.output and bad.output.count("\n") == 1
+
+
+def test_rows_reach_the_columns_whatever_their_keys(tmp_path):
+    view = LiveView(tmp_path, title="keys", clock=Clock())
+    for step in range(1, 3001):  # past a block, then a metric appears and a value is missing
+        metrics = {"d_loss": 0.5 + step * 1e-4, "g_loss": 1.0}
+        if step > 2000:
+            metrics["acc"] = 80.0 if step % 2 else None  # percent; None is a gap
+        view.row(step, **metrics)
+    cols = view.columns()
+    assert view.rows == 3000 and cols["step"].tolist() == list(range(1, 3001))
+    assert np.isclose(cols["d_loss"][1234], 0.5 + 1235e-4) and np.isnan(cols["d_acc"][:2000]).all()
+    assert cols["d_acc"][2000] == 0.8 and np.isnan(cols["d_acc"][2001])  # percent became a share
+
+
+def test_the_per_row_path_is_charged_against_the_budget(tmp_path):
+    assert 0 < view_module.per_row_seconds() < 1e-3  # timed once per process
+    clock = Clock()
+    view = LiveView(tmp_path, budget=0.01, min_interval=0.0, title="charged", clock=clock)
+    view.per_row = 0.001  # as if each row cost 1 ms: 10% of a 10 ms step, ten times the budget
+    for step in range(1, 20_001):
+        clock.now += 0.01
+        view.row(step, d_loss=0.5, g_loss=1.0)
+        assert not view.update()
+    assert view.draws == 0 and view.throttle.charged == pytest.approx(20.0)
+    view.close()
+    assert "No figure was drawn" in (tmp_path / "live.html").read_text()
