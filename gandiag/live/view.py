@@ -6,13 +6,14 @@ kept), and redraws when :meth:`LiveView.update` finds it *due*. What the view
 costs is bounded by wall time: it may take at most ``budget`` (1%) of the time
 since it started. It counts the time its draws took (measured) and the time
 its per-row path took (the rows so far times that path's cost, timed once per
-process, :func:`per_row_seconds`: 2-3 us here), and draws only when that
+process, :func:`per_row_seconds`: 1-3 us here), and draws only when that
 plus the expected cost of this draw (the most the last three draws took;
 0.8 s before the first, about what matplotlib's import and a first figure
-take here) stays within ``budget`` of the elapsed time, and at most every
-``min_interval`` seconds. At 1% a figure that takes 0.3 s to draw is redrawn
-every 30 s or more, and the first figure waits until the run has lasted about
-80 s; the page says so meanwhile.
+take here) stays within 80% of ``budget`` times the elapsed time
+(:data:`HEADROOM`: the rest absorbs a draw slower than the last ones), and
+at most every ``min_interval`` seconds. At 1% a figure that takes 0.3 s to
+draw is redrawn every 40 s or so, and the first figure waits until the run has
+lasted about 100 s; the page says so meanwhile.
 
 The page embeds the figure (one file: the browser never shows a page of one
 draw with the picture of another), reloads every ``refresh`` seconds while the
@@ -45,6 +46,9 @@ DEFAULT_MIN_INTERVAL = 5.0
 DEFAULT_REFRESH = 5
 #: the cost assumed for the first draw (seconds): matplotlib's import and a first figure
 FIRST_DRAW_GUESS = 0.8
+#: the share of the budget a draw is planned within: the rest absorbs a draw that takes longer than the last ones did
+#: (a loaded machine) and the estimate of the per-row path
+HEADROOM = 0.8
 #: rows kept in a list before they are moved to the column buffers
 BLOCK_ROWS = 1024
 PNG_NAME = "live.png"
@@ -90,8 +94,11 @@ class Throttle:
         return self.clock() - self.start
 
     def due(self) -> bool:
-        now = self.clock()
-        return now - self.last >= self.min_interval and self.spent + self.expected <= self.budget * (now - self.start)
+        return self.fits(self.expected) and self.clock() - self.last >= self.min_interval
+
+    def fits(self, cost: float) -> bool:
+        """Whether ``cost`` more seconds keep the view within :data:`HEADROOM` of its budget."""
+        return self.spent + cost <= HEADROOM * self.budget * self.elapsed()
 
     def record(self, cost: float) -> None:
         self.drawn += cost
@@ -286,7 +293,7 @@ class LiveView:
             return
         self.throttle.charged = self.buffer.rows * self.per_row
         news = self.rows > self.drawn_rows or (self.latest is not None and self.latest[0] != self.drawn_snapshot)
-        if news and self.throttle.spent + self.throttle.expected <= self.throttle.budget * self.throttle.elapsed():
+        if news and self.throttle.fits(self.throttle.expected):
             self._draw()
         self.closed = True
         self._page(self.png_path if self.draws else None, waiting=False)
@@ -328,7 +335,8 @@ class LiveView:
             picture = f'<img src="data:image/png;base64,{data}" alt="{html.escape(self._heading())}">'
         elif waiting:
             picture = (f"<p>Waiting for the first figure: it is drawn once drawing it costs at most "
-                       f"{t.budget:.0%} of the time so far (after about {t.expected / t.budget:.0f} s).</p>")
+                       f"{t.budget:.0%} of the time so far (after about {t.expected / (HEADROOM * t.budget):.0f} s)."
+                       f"</p>")
         else:
             picture = ("<p>No figure was drawn: the run ended before drawing one fitted in "
                        f"{t.budget:.0%} of its time. <code>gandiag report</code> draws the run's full report.</p>")

@@ -41,7 +41,8 @@ def test_throttle_keeps_drawing_within_its_budget_and_still_draws():
             throttle.record(clock.now - start)
             draws.append(start)
         assert throttle.spent <= 0.01 * throttle.elapsed() + 1e-9
-    assert 0.9 * 0.01 * 2000 / 0.4 <= len(draws) <= 0.01 * 2000 / 0.4  # about as many as 1% allows, no more
+    # about as many as 80% of the budget allows (the rest is headroom for slower draws), no more than 1% would
+    assert 0.9 * view_module.HEADROOM * 0.01 * 2000 / 0.4 <= len(draws) <= 0.01 * 2000 / 0.4
     assert min(np.diff(draws)) >= 5.0 and draws[0] >= 0.4 / 0.01  # the first waits until it fits in 1%
 
 
@@ -79,7 +80,7 @@ def test_page_reloads_itself_and_the_picture_follows_the_run(tmp_path, histories
     assert not (tmp_path / "live.png").exists()
     history = histories["ring8-stable-s0"]
     view.snapshot(100, first)
-    _feed(view, history, clock, 400)  # 20 s: a first figure fits in 5% once 1 s (the first guess) does
+    _feed(view, history, clock, 600)  # 30 s: a first figure (0.8 s, the first guess) fits in 80% of 5% after 20 s
     assert view.draws >= 1
     png = hashlib.sha256((tmp_path / "live.png").read_bytes()).hexdigest()
     page = (tmp_path / "live.html").read_text()
