@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from gandiag.report import canvas
-from gandiag.report.scatter import FAKE_COLOUR, REAL_COLOUR, draw_points, is_image, point_frames
+from gandiag.report.scatter import FAKE_COLOUR, REAL_COLOUR, draw_points, finite_rows, is_image, point_frames
 
 #: the most snapshots drawn in one figure
 MAX_PANELS = 24
@@ -127,7 +127,7 @@ def _point_panels(fig: Any, axes: list[Any], snaps: Mapping[int, Any], steps: li
         handles.insert(0, Line2D([], [], ls="", marker="o", ms=4, color=REAL_COLOUR, label="real data"))
     else:
         handles.append(Line2D([], [], ls="", label="no reference: pass --real to compare with the data"))
-    if any(not f.window.inside(f.points).all() for f in frames):
+    if any(not f.window.inside(finite_rows(f.points)).all() for f in frames):
         handles.append(Line2D([], [], ls="", marker="x", ms=5, color=FAKE_COLOUR, label="beyond the axes, at the edge"))
     axes_named = f"horizontal: {plane.names[0]}; vertical: {plane.names[1]}" if plane.projected else None
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize="small", frameon=False,
