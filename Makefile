@@ -42,7 +42,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/hostile_inputs.py
 	$(PY) benchmarks/console_speed.py
 	$(PY) benchmarks/snapshot_cost.py
+	$(PY) benchmarks/report_speed.py
+	$(PY) benchmarks/live_view_cost.py
 	$(PY) benchmarks/accuracy.py
+# benchmarks/report_pages.py needs a Chromium (apt-get install chromium): run it on its own
 
 clean:
 	rm -rf $(VENV) demo-out .pytest_cache

@@ -59,3 +59,39 @@ def pytest_ignore_collect(collection_path, config):
     if collection_path.name in TRAIN_ONLY and "not train" in (config.option.markexpr or ""):
         return True
     return None
+
+
+@pytest.fixture
+def captured(monkeypatch):
+    """Keep each figure's drawn texts and their boxes (in pixels), before _save closes it.
+
+    Texts are collected from the renderer's draw_text calls: matplotlib keeps
+    Text objects for ticks outside the view that it never draws.
+    """
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    seen = []
+    from gandiag.report import canvas
+
+    real_save = canvas.save
+
+    def spy(plt, fig, path):
+        drawn = []
+        real_draw_text = RendererAgg.draw_text
+
+        def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+            if mtext is not None and s.strip():
+                drawn.append(mtext)
+            return real_draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+        monkeypatch.setattr(RendererAgg, "draw_text", record)
+        fig.canvas.draw()
+        monkeypatch.setattr(RendererAgg, "draw_text", real_draw_text)
+        renderer = fig.canvas.get_renderer()
+        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in dict.fromkeys(drawn)]
+        seen.append({"fig": fig, "axes": list(fig.axes), "boxes": boxes,
+                     "size": (fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi)})
+        return real_save(plt, fig, path)
+
+    monkeypatch.setattr(canvas, "save", spy)
+    return seen

@@ -6,6 +6,8 @@ stages (or :func:`gandiag.api.analyze` and the workflows) and renders.
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 app = typer.Typer(
@@ -15,6 +17,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from gandiag._version import __version__
+
+        typer.echo(f"gandiag {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[bool, typer.Option("--version", "-V", help="Print the version and exit.",
+                                         callback=_print_version, is_eager=True)] = False,
+) -> None:
+    """Diagnose GAN training runs: stable, mode collapse or non-converged, with evidence and fixes."""
 
 
 def _register() -> None:

@@ -21,6 +21,7 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
     SARIF = "sarif"
     GITLAB = "gitlab"
+    CONCISE = "concise"
 
 
 class LossFamilyOpt(StrEnum):
@@ -229,6 +230,10 @@ def _emit(output_format, runs, errors, *, footer, verbose, rule_set, options, fa
         from gandiag.report import sarif
 
         typer.echo(sarif.render(runs, errors=errors, rules=rule_set))
+    elif output_format is OutputFormat.CONCISE:
+        from gandiag.report import concise
+
+        typer.echo(concise.render(runs, errors=errors, footer=footer))
     elif output_format is OutputFormat.GITLAB:
         from gandiag.report import gitlab
 
@@ -251,7 +256,7 @@ def _tag_mlflow_runs(results, report_runs, rule_set, options) -> list[tuple[str,
                       lambda i: json_report.render([pairs[i][1]], rules_digest=digest, options=shown))
 
 
-def _write_plots(runs, out: Path) -> list[tuple[str, str]]:
+def _write_plots(runs, out: Path, rules=None) -> list[tuple[str, str]]:
     """--plot: each run's figures in a folder named after its key (no HTML: that is `gandiag report`).
 
     A run whose figures cannot be drawn or written is an error for that run; the others are still drawn.
@@ -263,7 +268,7 @@ def _write_plots(runs, out: Path) -> list[tuple[str, str]]:
     for r in runs:
         try:
             with one_run(r.diagnosis.source):
-                write_run_figures(r.diagnosis, out / run_folder_name(r.key))
+                write_run_figures(r.diagnosis, out / run_folder_name(r.key), rules=rules)
         except GandiagError as exc:
             if not isinstance(exc, MissingExtraError):
                 errors.append((r.diagnosis.source, exc.one_line()))
@@ -301,7 +306,7 @@ def register(app: typer.Typer) -> None:
         jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib); -1: every core.")] = 1,
         scheduler: Annotated[str | None, typer.Option(help="Run on a dask.distributed scheduler (tcp://HOST:PORT) through joblib's Dask backend; needs the dask extra.")] = None,
         baseline: Annotated[Path | None, typer.Option(help="An earlier JSON report (e.g. from main): fail only runs whose verdict got worse, or new failing runs.")] = None,
-        plot: Annotated[Path | None, typer.Option("--plot", help="Also write each run's figures (history, diversity, samples) under this folder.")] = None,
+        plot: Annotated[Path | None, typer.Option("--plot", help="Also write each run's figures (history, what the sample rules read, the snapshots' evolution) under this folder.")] = None,
         tracking_uri: Annotated[str | None, typer.Option("--tracking-uri", help="MLflow tracking store for mlflow:runs/ID and mlflow:experiments/NAME inputs (default: MLFLOW_TRACKING_URI).")] = None,
         mlflow_tag: Annotated[bool, typer.Option("--mlflow-tag", help="Write each MLflow run's verdict back as gandiag.* run tags and its JSON report as an artifact.")] = False,
     ) -> None:
@@ -346,7 +351,8 @@ def register(app: typer.Typer) -> None:
         _emit(output_format, report_runs, errors, footer=footer, verbose=verbose, rule_set=rule_set, options=options,
               fail_verdicts=fail_verdicts, comparisons=comparisons, baseline=baseline)
         if plot is not None:
-            for _source, message in _write_plots(report_runs, plot):
+            judged = select_rules(rule_set, select=options["select"], ignore=options["ignore"])
+            for _source, message in _write_plots(report_runs, plot, judged):
                 typer.echo(f"error: {message}", err=True)
                 errors.append((_source, message))
         if errors:

@@ -23,17 +23,16 @@ def register(app: typer.Typer) -> None:
         samples: Annotated[Path | None, typer.Option(help="Generated-sample snapshots, as for `gandiag analyze` (one path only).")] = None,
         real: Annotated[Path | None, typer.Option(help="A real reference sample (real.npz, .npy or PNG folder), or a data set by name (digits, mnist ...).")] = None,
         grid: Annotated[str | None, typer.Option(help="Split grid PNGs into tiles, e.g. 10x10 (the tutorial's plots).")] = None,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs in N processes (joblib).")] = 1,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", help="Analyze runs and draw their figures in N processes (joblib).")] = 1,
     ) -> None:
         """Write each run's figures and a self-contained HTML page, plus an index page with the verdict table."""
         from gandiag.cli.analyze import analyze_paths, check_rule_paths, parse_grid, split_list
         from gandiag.engine.findings import FAILURE_VERDICTS
         from gandiag.engine.loader import load_rules, select_rules
         from gandiag.errors import UsageError
-        from gandiag.infra.guard import one_run
         from gandiag.infra.outputs import prepare_out_dir
-        from gandiag.report.html import index_page, run_page, write_text
-        from gandiag.report.plots import run_folder_name, write_run_figures
+        from gandiag.report.html import index_page, write_text
+        from gandiag.report.plots import run_folder_name
         from gandiag.report.summary import ReportRun
 
         try:
@@ -48,20 +47,21 @@ def register(app: typer.Typer) -> None:
         except GandiagError as exc:
             raise fail(exc) from None
         results, errors = analyze_paths(paths, rule_set, options, jobs, None)
-        linked, used = [], set()
+        judged = select_rules(rule_set, select=options["select"], ignore=options["ignore"])
+        used: set[str] = set()
+        work = []
         for r in results:
             d = r.diagnosis
             run = ReportRun(d, r.target.key, r.target.run_id,
                             failure=f"verdict {d.verdict.value}" if d.verdict in FAILURE_VERDICTS else None)
-            name = _unique(run_folder_name(r.target.key), used)
-            try:
-                with one_run(str(r.target.path)):  # one run's figures failing does not stop the others
-                    figures = write_run_figures(d, out / name, title=r.target.key)
-                    write_text(out / name / "report.html", run_page(run, figures, index_href="../index.html"))
-            except MissingExtraError as exc:
-                raise fail(exc) from None
-            except GandiagError as exc:
-                errors.append((str(r.target.path), exc.one_line()))
+            work.append((run, str(r.target.path), _unique(run_folder_name(r.target.key), used)))
+        written = _write_pages(work, out, judged, jobs)
+        linked = []
+        for (run, source, name), problem in zip(work, written):
+            if isinstance(problem, MissingExtraError):
+                raise fail(problem) from None
+            if problem is not None:
+                errors.append((source, problem.one_line()))
                 continue
             linked.append((run, f"{name}/report.html"))
         try:
@@ -73,6 +73,31 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"{len(linked)} run pages and {index} written")
         if errors:
             raise typer.Exit(code=2)
+
+
+def write_page(run, source: str, name: str, out: Path, rules) -> GandiagError | None:
+    """One run's figures and page under ``out/name``; the problem (as an error, not raised) when it fails."""
+    from gandiag.infra.guard import one_run
+    from gandiag.report.html import run_page, write_text
+    from gandiag.report.plots import write_run_figures
+
+    try:
+        with one_run(source):  # one run's figures failing does not stop the others
+            figures = write_run_figures(run.diagnosis, out / name, title=run.key, rules=rules)
+            write_text(out / name / "report.html", run_page(run, figures, index_href="../index.html"))
+    except GandiagError as exc:
+        return exc
+    return None
+
+
+def _write_pages(work: list, out: Path, rules, jobs: int) -> list[GandiagError | None]:
+    """Every run's page, in ``jobs`` processes (joblib) when asked: drawing is most of a report's time."""
+    if jobs == 1 or len(work) < 2:
+        return [write_page(run, source, name, out, rules) for run, source, name in work]
+    import joblib
+
+    calls = (joblib.delayed(write_page)(run, source, name, out, rules) for run, source, name in work)
+    return list(joblib.Parallel(n_jobs=jobs)(calls))
 
 
 def _unique(name: str, used: set[str]) -> str:

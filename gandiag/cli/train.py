@@ -116,6 +116,7 @@ def register(app: typer.Typer) -> None:
         stop_min_fraction: Annotated[float, typer.Option(help="With --stop-on: never stop before this share of --steps.")] = DEFAULT_MIN_FRACTION,
         stop_min_probability: Annotated[float, typer.Option(help="With --stop-on: stop only when corpus runs decided the same way failed at least this often (0: off).")] = DEFAULT_MIN_PROBABILITY,
         stop_patience: Annotated[int, typer.Option(help="With --stop-on: rows the failure verdict must hold before stopping.")] = 0,
+        live: Annotated[bool, typer.Option("--live", help="Keep live.png and a self-reloading live.html in the run folder up to date while it trains (drawing within 1% of the time).")] = False,
     ) -> None:
         """Train one of the tutorial's GAN experiments and log it for `gandiag analyze`.
 
@@ -138,9 +139,16 @@ def register(app: typer.Typer) -> None:
                               data=str(data) if data else None)
             monitor = _monitor(stop_on, cfg.steps, stop_min_steps, stop_min_fraction, stop_patience,
                                stop_min_probability)
+            view = None
+            if live:
+                from gandiag.harness.run import default_out_dir
+                from gandiag.live.view import LiveView
+
+                view = LiveView(out if out is not None else default_out_dir(cfg), planned_steps=cfg.steps,
+                                title=f"{cfg.dataset} / {cfg.experiment} (seed {cfg.seed})")
             with _progress(quiet) as bar:
                 result = train(cfg, _callback(bar, f"{cfg.dataset}/{cfg.experiment}", cfg.steps),
-                               out=out, resume=resume, plots=plots, monitor=monitor)
+                               out=out, resume=resume, plots=plots, monitor=monitor, view=view)
         except GandiagError as exc:
             raise _fail(exc) from None
         except KeyboardInterrupt:
@@ -149,6 +157,9 @@ def register(app: typer.Typer) -> None:
         if not quiet:
             typer.echo(f"{result.status}: {result.steps_done} steps in {result.wall_time_s:.1f} s -> "
                        f"{result.out_dir}")
+            if view is not None:
+                typer.echo(f"live view: {view.html_path} ({view.draws} figures, drawing {view.throttle.share:.2%} "
+                           f"of the time)")
         if result.early_stop is not None:
             e = result.early_stop
             onset = "-" if e.onset_step is None else e.onset_step

@@ -107,6 +107,8 @@ def register(app: typer.Typer) -> None:
         no_samples: Annotated[bool, typer.Option("--no-samples", help="Judge the losses only, even if samples.npz is there.")] = False,
         snapshot_patience: Annotated[int, typer.Option(help="Snapshots a failure the samples decided must hold at before it is confirmed.")] = DEFAULT_SNAPSHOT_PATIENCE,
         verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also print healthy-range findings.")] = False,
+        live: Annotated[Path | None, typer.Option("--live", help="Keep DIR/live.png and a self-reloading DIR/live.html up to date as rows and snapshots arrive (drawing throttled to --live-budget of the time).")] = None,
+        live_budget: Annotated[float, typer.Option(help="With --live: the share of the time drawing may take.")] = 0.01,
     ) -> None:
         """Follow a training log as it grows; print findings as they fire; exit 1 on a confirmed failure.
 
@@ -134,6 +136,11 @@ def register(app: typer.Typer) -> None:
                               min_steps=min_steps, min_fraction=min_fraction, patience=patience, source=str(path),
                               min_probability=min_probability, real=real_data,
                               snapshot_patience=snapshot_patience)
+            view = None
+            if live is not None:
+                from gandiag.live.view import LiveView
+
+                view = LiveView(live, real=real_data, budget=live_budget, title=str(path), planned_steps=planned_steps)
         except GandiagError as exc:
             raise fail(exc) from None
 
@@ -145,7 +152,9 @@ def register(app: typer.Typer) -> None:
         try:
             with one_run(str(target)):
                 confirmed, final = _follow(target, folder, monitor, input_format, columns, idle, poll, verbose,
-                                           final_options, sample_path)
+                                           final_options, sample_path, view)
+                if view is not None:
+                    view.close(monitor.state)
         except GandiagError as exc:
             raise fail(exc) from None
         if confirmed:
@@ -179,7 +188,7 @@ def _sample_inputs(path: Path, samples: Path | None, real: Path | None, no_sampl
 
 def _follow(target: Path, folder: Path | None, monitor: Any, input_format: WatchFormat | None,
             columns: dict[str, str] | None, idle: float, poll: float, verbose: bool,
-            final_options: dict[str, Any], sample_path: Path | None = None) -> tuple[bool, Any]:
+            final_options: dict[str, Any], sample_path: Path | None = None, view: Any = None) -> tuple[bool, Any]:
     """Feed the monitor until a failure is confirmed (``(True, None)``) or the log stops growing (``(False, final)``).
 
     Rows whose step does not increase are not fed (the monitor judges rows in
@@ -200,6 +209,9 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
         lines = follower.poll()
         new = snapshots.poll() if snapshots is not None else []
         pending += new
+        if view is not None:
+            for step, samples in new:
+                view.snapshot(step, samples)
         if lines:
             last_news = time.monotonic()
             if reader is None:
@@ -216,6 +228,8 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
                     if _report(monitor.snapshot(*pending.pop(0)), verbose):
                         return True, None
                 state = monitor.update(step, **metrics)
+                if view is not None:
+                    view.row(step, **metrics)
                 fed += 1
                 if _report(state, verbose):
                     return True, None
@@ -227,6 +241,8 @@ def _follow(target: Path, folder: Path | None, monitor: Any, input_format: Watch
                 _warn_backwards(target, None, monitor.last_step)
             if fed and _report(monitor.evaluate(), verbose):
                 return True, None
+        if view is not None:
+            view.update(monitor.state)
         if lines or new:
             last_news = time.monotonic()
         elif time.monotonic() - last_news >= idle or (_finished(folder) and fed):

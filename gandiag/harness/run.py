@@ -26,6 +26,7 @@ from gandiag.live.runlog import RunLogger, atomic_write_npz, load_npz
 
 if TYPE_CHECKING:
     from gandiag.live.monitor import Monitor
+    from gandiag.live.view import LiveView
 
 ProgressFn = Callable[[int, int, Mapping[str, float]], None]
 
@@ -61,7 +62,7 @@ def default_out_dir(cfg: TrainConfig) -> Path:
 
 def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str | Path | None = None,
           resume: bool = False, plots: bool = True, checkpoints: bool = True,
-          monitor: Monitor | None = None) -> RunResult:
+          monitor: Monitor | None = None, view: LiveView | None = None) -> RunResult:
     """Train ``config`` and write the run folder (see docs/harness.md for its contract).
 
     Parameters
@@ -81,6 +82,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
     monitor : gandiag.live.monitor.Monitor, optional
         Fed every row; when it confirms a failure the run ends early (status
         ``early_stopped``) after a last snapshot and checkpoint (docs/monitor.md).
+    view : gandiag.live.view.LiveView, optional
+        Fed every row and snapshot; keeps ``live.png`` / ``live.html`` up to date within its time budget.
     """
     validate(config)
     data = load_dataset(config.dataset, config.data)  # before TensorFlow: fast failure on bad data
@@ -121,6 +124,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
         logger.write_npz("real.npz", real=data.reference(1000, config.seed).astype(np.float16))
     if monitor is not None and monitor.real is None:  # snapshots are judged live against what real.npz holds
         monitor.real = data.reference(1000, config.seed).astype(np.float16).astype(np.float32)
+    if view is not None and view.real is None:
+        view.real = data.reference(1000, config.seed).astype(np.float16).astype(np.float32)
 
     meta = _meta(config, data, latent_dim, batchnorm, tf, keras)
     logger.write_json("meta.json", {**meta, "status": "running", "steps_done": start,
@@ -139,9 +144,12 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
             done = step
             metrics = {k: float(v) for k, v in out_t.items()}
             row = {"epoch": (step - 1) // per_epoch + 1, **metrics}
+            state = None
             if monitor is not None:  # the monitor sees every step, logged or not
                 state = monitor.update(step, **metrics)
                 early = state if state.confirmed else None
+            if view is not None:
+                view.row(step, **metrics)
             samples = None
             if step % snap_every == 0 or step == config.steps or early is not None:
                 z = np.random.default_rng([config.seed, step, 99]).standard_normal(
@@ -150,6 +158,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
                 if monitor is not None and early is None:  # judged as samples.npz will hold it (float16)
                     state = monitor.snapshot(step, samples.astype(np.float16).astype(np.float32))
                     early = state if state.confirmed else None
+                if view is not None:
+                    view.snapshot(step, samples)
             last = step == config.steps or early is not None
             if step % log_every == 0 or last:
                 logger.log(step, **row)
@@ -159,6 +169,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
                 logger.snapshot(step, samples)
             if checkpoints and (step % ckpt_every == 0 or last):
                 _save_checkpoint(ckpt_path, step, step_fn, rng, config)
+            if view is not None:
+                view.update(state)
             if early is not None:
                 break
         status = "completed" if early is None else "early_stopped"
@@ -168,6 +180,8 @@ def train(config: TrainConfig, progress: ProgressFn | None = None, *, out: str |
         logger.write_json("meta.json", {**meta, "status": status, "steps_done": done,
                                         "wall_time_s": round(wall, 3), **extra})
         logger.close()
+        if view is not None:
+            view.close(monitor.state if monitor is not None else None)
     if plots:
         write_plots(out_dir, title=f"{config.dataset} / {config.experiment} (seed {config.seed})")
     return RunResult(out_dir, config, step, status, wall, start, early)
@@ -306,20 +320,9 @@ def write_plots(out_dir: str | Path, *, title: str | None = None, n_grids: int =
     for key in picks:
         x = samples[key].astype(np.float32)
         label = f"{title + ' ' if title else ''}{key.replace('_', ' ')}"
-        if x.ndim == 2:
+        if x.ndim == 2:  # points; vectors are shown on the real data's first two principal axes, named on them
             ref = None if real is None else real.astype(np.float32)
-            if x.shape[1] > 2 and ref is not None:  # vectors: both onto the real data's 2 principal axes
-                x, ref = _project_2d(x, ref)
-                label += " (real PCA axes)"
             written.append(figures.plot_scatter(x, ref, plot_dir / f"{key}.png", title=label))
         else:
             written.append(figures.plot_sample_grid(x, plot_dir / f"{key}.png", title=label))
     return written
-
-
-def _project_2d(x: np.ndarray, real: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``x`` and ``real`` projected on the first two principal axes of ``real`` (centred on its mean)."""
-    mean = real.mean(axis=0)
-    _, _, vt = np.linalg.svd(real - mean, full_matrices=False)
-    axes = vt[:2].T
-    return (x - mean) @ axes, (real - mean) @ axes

@@ -65,11 +65,18 @@ class _Diagnostics:
     mlflow : bool
         Also send each batch's metrics, with its step, to the active MLflow
         run (:mod:`gandiag.integrations.mlflow_mirror`; call ``mlflow.start_run()`` first).
+    live : bool or path
+        Keep ``live.png`` and a self-reloading ``live.html`` up to date while the fit runs
+        (:class:`gandiag.live.view.LiveView`): ``True`` writes them in ``out_dir``, a path in that folder.
+        Drawing is throttled by wall time to at most ``live_budget`` of the training time.
+    live_budget : float
+        The share of the training time the live view may spend drawing (default 0.01).
     """
 
     def __init__(self, out_dir: Any = None, *, monitor: Monitor | None = None, action: str | Hook = "stop",
                  running_mean: bool = False, verbose: bool = True, sample_fn: Callable[[Any], Any] | None = None,
-                 sample_every: int | None = None, mlflow: bool = False, **monitor_options: Any):
+                 sample_every: int | None = None, mlflow: bool = False, live: Any = False,
+                 live_budget: float = 0.01, **monitor_options: Any):
         if not callable(action) and action not in ACTIONS:
             raise UsageError(f"unknown action {action!r}", hint="Pass action='stop', 'warn' or a callable hook(state, model)")
         if monitor is not None and monitor_options:
@@ -94,6 +101,7 @@ class _Diagnostics:
             from gandiag.integrations.mlflow_mirror import MlflowMirror
 
             self._mirror = MlflowMirror()
+        self.view = self._live_view(live, out_dir, live_budget)
         self.step = 0
         self.state: MonitorState = self.monitor.state
         self.triggered: list[MonitorState] = []
@@ -112,9 +120,13 @@ class _Diagnostics:
         elif self._mirror is not None:
             self._mirror.log(self.step, metrics)
         state = self.monitor.update(self.step, **metrics)
+        if self.view is not None:
+            self.view.row(self.step, **metrics)
         if self.sample_fn is not None and self.step % self.sample_every == 0:
             state = self._snapshot(self.sample_fn(model))
         self.state = state
+        if self.view is not None:
+            self.view.update(state)  # a clock reading per batch; a figure only when the time budget allows
         if self.verbose:
             for e in state.events:
                 print(f"gandiag: step {e.step}: {e.kind} {e.rule} {e.name} (onset step {e.onset_step})", file=sys.stderr)
@@ -125,6 +137,20 @@ class _Diagnostics:
             self._armed = False
             self.triggered.append(state)
             self._act(state, model)
+
+    def _live_view(self, live: Any, out_dir: Any, budget: float) -> Any:
+        """The live view ``live`` asks for (None when off)."""
+        if live is False or live is None:
+            return None
+        if live is True:
+            if out_dir is None:
+                raise UsageError("live=True writes live.png and live.html in out_dir, and there is none",
+                                 hint="Pass out_dir, or live='a/folder'")
+            live = out_dir
+        from gandiag.live.view import LiveView
+
+        return LiveView(live, real=self.monitor.real, budget=budget, title=str(out_dir or live),
+                        planned_steps=self.monitor.planned_steps)
 
     def _loggable(self, metrics: dict[str, float]) -> dict[str, float]:
         """The metrics ``history.csv`` has columns for; a metric that first appears later is warned about once.
@@ -194,9 +220,13 @@ class _Diagnostics:
         if self.logger is not None:
             self.logger.snapshot(self.step, array)  # stored as float16: judge what the file will hold
             array = array.astype(np.float16).astype(np.float32)
+        if self.view is not None:
+            self.view.snapshot(self.step, array)
         return self.monitor.snapshot(self.step, array)
 
     def close(self) -> None:
+        if self.view is not None:
+            self.view.close(self.state)
         if self.logger is not None:
             self.logger.close()
 

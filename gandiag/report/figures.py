@@ -1,6 +1,9 @@
 """Figures: the tutorial's two-panel history plot, sample grids and 2D scatters.
 
-matplotlib is imported lazily (``Agg`` backend) inside each function.
+matplotlib is imported lazily (``Agg`` backend, :mod:`.canvas`) inside each
+function. The scatter's fitted axes are :mod:`.scatter`'s; the figures of a
+run's evolution and of what the sample rules read are :mod:`.evolution`,
+:mod:`.animation` and :mod:`.sample_stats`.
 """
 
 from __future__ import annotations
@@ -12,22 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from gandiag.errors import MissingExtraError
+from gandiag.report import canvas
 
 #: (column, legend label) for the top (loss) and bottom (accuracy) panels, as in the tutorial
 LOSS_SERIES = (("d_loss_real", "d-real"), ("d_loss_fake", "d-fake"), ("d_loss", "d"), ("g_loss", "gen"))
 ACC_SERIES = (("d_acc_real", "acc-real"), ("d_acc_fake", "acc-fake"), ("d_acc", "acc"))
-
-
-def _pyplot() -> Any:
-    try:
-        import matplotlib
-    except ImportError as exc:
-        raise MissingExtraError("matplotlib is not installed", hint="pip install 'gandiag[plot]'") from exc
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _as_columns(history: Any) -> dict[str, np.ndarray]:
@@ -67,7 +59,7 @@ def span_colours(spans: Iterable[tuple[float, float, str]]) -> dict[str, str]:
     return colours
 
 
-def _legend_outside(ax: Any) -> None:
+def legend_outside(ax: Any) -> None:
     """Legends go right of the axes: inside they hide the curves a reader came to see."""
     handles, _ = ax.get_legend_handles_labels()
     if handles:
@@ -94,7 +86,7 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
         on the left, the rest on the right), and episodes with the same label share it
     onset_step : step of a vertical dashed line through every panel (e.g. the verdict's onset)
     """
-    plt = _pyplot()
+    plt = canvas.pyplot()
     cols = _as_columns(history)
     n = len(next(iter(cols.values()))) if cols else 0
     steps = cols.get("step", np.arange(1, n + 1, dtype=float))
@@ -104,6 +96,24 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
     fig, axes = plt.subplots(len(heights), 1, figsize=(10, sum(heights) + 1.0), sharex=True,
                              layout="constrained", gridspec_kw={"height_ratios": heights})
     ax_loss, ax_acc = axes[0], axes[1]
+    draw_series(ax_loss, ax_acc, cols, steps)
+    if lanes:
+        _rule_lanes(axes[2], spans, lanes)
+    for ax in axes:
+        if onset_step is not None:
+            ax.axvline(onset_step, color=ONSET_COLOUR, linestyle="--", linewidth=1.2,
+                       label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
+    for ax in (ax_loss, ax_acc):
+        legend_outside(ax)
+    axes[-1].set_xlabel("step")
+    if title:
+        fig.suptitle(title)
+    return canvas.save(plt, fig, path)
+
+
+def draw_series(ax_loss: Any, ax_acc: Any, cols: Mapping[str, np.ndarray], steps: np.ndarray) -> None:
+    """The losses and the accuracies of ``cols`` (canonical names) against ``steps`` on two panels; a panel
+    without any says so; a diverging run's losses on a symlog scale; non-finite losses shaded from where they start."""
     losses = [cols[name] for name, _ in LOSS_SERIES if name in cols]
     first_bad = _first_nonfinite(steps, losses)
     for ax, series, ylabel in ((ax_loss, LOSS_SERIES, "loss"), (ax_acc, ACC_SERIES, "accuracy")):
@@ -115,23 +125,15 @@ def plot_history(history: Any, path: str | os.PathLike[str], *, title: str | Non
                        label=f"non-finite losses (from step {first_bad:g})" if ax is ax_loss else None)
         ax.set_ylabel(ylabel)
         ax.grid(alpha=0.3)
+        if not any(name in cols and np.isfinite(cols[name]).any() for name, _ in series):
+            what = "losses" if ax is ax_loss else "discriminator accuracy"
+            ax.text(0.5, 0.5, f"no {what} in the log", transform=ax.transAxes, ha="center", va="center",
+                    color="0.35")
     finite = np.concatenate([v[np.isfinite(v)] for v in losses]) if losses else np.array([])
     if finite.size and np.abs(finite).max() > 100:  # a diverging run: keep the healthy range readable
         ax_loss.set_yscale("symlog", linthresh=1.0)
         ax_loss.set_ylabel("loss (symlog)")
     ax_acc.set_ylim(-0.05, 1.05)
-    if lanes:
-        _rule_lanes(axes[2], spans, lanes)
-    for ax in axes:
-        if onset_step is not None:
-            ax.axvline(onset_step, color=ONSET_COLOUR, linestyle="--", linewidth=1.2,
-                       label=f"onset (step {onset_step:g})" if ax is ax_loss else None)
-    for ax in (ax_loss, ax_acc):
-        _legend_outside(ax)
-    axes[-1].set_xlabel("step")
-    if title:
-        fig.suptitle(title)
-    return _save(plt, fig, path)
 
 
 def _rule_lanes(ax: Any, spans: list[tuple[float, float, str]], lanes: list[str]) -> None:
@@ -162,10 +164,13 @@ def plot_diversity(snapshots: Iterable[Mapping[str, Any]], path: str | os.PathLi
                    title: str | None = None, onset_step: float | None = None) -> Path:
     """Sample diversity per snapshot: ratios to real-vs-real (top) and shares of samples (bottom).
 
+    These are precision, coverage and density at the noise scale: reported in the JSON, not judged. The report
+    draws what the rules read instead (:func:`gandiag.report.sample_stats.plot_sample_rules`).
+
     A ratio of 1 means "as diverse as real data against itself"; collapse
     pulls coverage and the ratios towards 0 and pushes the near-duplicate share up.
     """
-    plt = _pyplot()
+    plt = canvas.pyplot()
     rows = list(snapshots)
     steps = np.array([float(r["step"]) for r in rows])
     fig, (ax_ratio, ax_share) = plt.subplots(2, 1, figsize=(10, 5.5), sharex=True, layout="constrained")
@@ -187,10 +192,10 @@ def plot_diversity(snapshots: Iterable[Mapping[str, Any]], path: str | os.PathLi
     ax_share.set_ylabel("share")
     ax_share.set_xlabel("step")
     for ax in (ax_ratio, ax_share):
-        _legend_outside(ax)
+        legend_outside(ax)
     if title:
         fig.suptitle(title)
-    return _save(plt, fig, path)
+    return canvas.save(plt, fig, path)
 
 
 def _first_nonfinite(steps: np.ndarray, series: list[np.ndarray]) -> float | None:
@@ -200,62 +205,66 @@ def _first_nonfinite(steps: np.ndarray, series: list[np.ndarray]) -> float | Non
     return float(steps[np.argmax(bad)]) if bad.any() else None
 
 
-def _save(plt: Any, fig: Any, path: str | os.PathLike[str]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+def tile_mosaic(samples: np.ndarray, rows: int, cols: int, gap: int = 1) -> np.ndarray:
+    """``rows x cols`` images in [-1, 1] as one array in [0, 1], each tile stretched between its own darkest and
+    lightest pixel (as the tutorial's ``imshow`` shows a grid tile), tiles apart by ``gap`` light grey pixels."""
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 3:
+        x = x[..., None]
+    x = np.nan_to_num(x[: rows * cols], nan=0.0, posinf=1.0, neginf=-1.0)
+    n, h, w, c = x.shape if x.size else (0, 1, 1, 1)
+    flat = x.reshape(n, -1)
+    lo = flat.min(axis=1, keepdims=True) if n else flat
+    hi = flat.max(axis=1, keepdims=True) if n else flat
+    x = ((flat - lo) / np.where(hi > lo, hi - lo, 1.0)).reshape(x.shape) if n else x
+    if c == 1:
+        x = 1.0 - x  # gray_r: ink is dark on white paper
+    out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap, c), 0.8, dtype=np.float32)
+    for i in range(n):
+        r, k = divmod(i, cols)
+        out[r * (h + gap): r * (h + gap) + h, k * (w + gap): k * (w + gap) + w] = x[i]
+    return out[..., 0] if c == 1 else out
+
+
+def show_mosaic(ax: Any, mosaic: np.ndarray) -> None:
+    """An image mosaic in a panel without ticks (grey scale for one channel)."""
+    if mosaic.ndim == 2:
+        ax.imshow(mosaic, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    else:
+        ax.imshow(np.clip(mosaic, 0.0, 1.0), interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
 
 
 def plot_sample_grid(samples: np.ndarray, path: str | os.PathLike[str], *, rows: int = 10,
-                     cols: int = 10, title: str | None = None) -> Path:
+                     cols: int = 10, title: str | None = None, real: np.ndarray | None = None) -> Path:
     """A rows x cols grid of images in [-1, 1], each tile scaled as the tutorial's ``imshow`` scales it.
 
     Grayscale is shown with ``gray_r`` and, as ``imshow`` does without
     ``vmin``/``vmax``, each tile is stretched between its own darkest and
     lightest pixel: a faint generated digit reads as the tutorial's grids show it.
+    With ``real``, a grid of real images of the same size is drawn beside it.
     """
-    plt = _pyplot()
-    x = np.asarray(samples, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[..., None]
-    x = np.clip((np.nan_to_num(x) + 1.0) / 2.0, 0.0, 1.0)
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 0.6, rows * 0.6 + (0.4 if title else 0)))
-    for i, ax in enumerate(np.asarray(axes).reshape(-1)):
-        ax.axis("off")
-        if i < len(x):
-            img = x[i]
-            if img.shape[-1] == 1:
-                ax.imshow(img[..., 0], cmap="gray_r", interpolation="nearest")
-            else:
-                ax.imshow(img, interpolation="nearest")
+    plt = canvas.pyplot()
+    panels = 2 if real is not None else 1
+    fig, axes = plt.subplots(1, panels, figsize=(cols * 0.6 * panels + 0.2 * (panels - 1), rows * 0.6 + (0.4 if title else 0.1)),
+                             squeeze=False)
+    show_mosaic(axes[0, 0], tile_mosaic(samples, rows, cols))
+    if real is not None:
+        axes[0, 0].set_title("generated", fontsize="small")
+        show_mosaic(axes[0, 1], tile_mosaic(real, rows, cols))
+        axes[0, 1].set_title("real", fontsize="small")
     if title:
         fig.suptitle(title, fontsize="small")
-    fig.subplots_adjust(wspace=0.05, hspace=0.05, left=0.01, right=0.99, bottom=0.01,
-                        top=0.93 if title else 0.99)
-    return _save(plt, fig, path)
+    fig.subplots_adjust(wspace=0.05, left=0.01, right=0.99, bottom=0.01,
+                        top=(0.93 if title else 0.99) - (0.04 if real is not None else 0.0))
+    return canvas.save(plt, fig, path)
 
 
 def plot_scatter(samples: np.ndarray, real: np.ndarray | None, path: str | os.PathLike[str], *,
                  title: str | None = None) -> Path:
-    """Generated 2D points (red) over real points (blue)."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5, 5))
-    if real is not None:
-        r = np.asarray(real, dtype=np.float32)
-        ax.scatter(r[:, 0], r[:, 1], s=4, c="tab:blue", alpha=0.4, label="real")
-    s = np.asarray(samples, dtype=np.float32)
-    ax.scatter(s[:, 0], s[:, 1], s=4, c="tab:red", alpha=0.6, label="generated")
-    ax.set_xlim(-1.3, 1.3)
-    ax.set_ylim(-1.3, 1.3)
-    ax.set_aspect("equal")
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-    ax.legend(loc="upper right", fontsize="small")
-    if title:
-        ax.set_title(title, fontsize="small")
-    fig.tight_layout()
-    return _save(plt, fig, path)
+    """Generated points (red) over real points (grey, beneath) on axes fitted to both (:mod:`.scatter`);
+    samples of more than two values are projected on the reference's first two principal axes."""
+    from gandiag.report.scatter import plot_points
+
+    return plot_points(samples, real, path, title=title)

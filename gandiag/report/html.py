@@ -30,8 +30,9 @@ td.num { text-align: right; }
 figure { margin: 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; }
 figcaption { color: #555; font-size: 0.9em; }
+p.missing { color: #555; font-style: italic; }
 .samples { display: flex; flex-wrap: wrap; gap: 1em; }
-.samples figure { max-width: 32%; margin: 0; }
+.samples figure { flex: 1 1 30%; max-width: 49%; margin: 0; }
 """
 
 _PAGE = Template("""<!DOCTYPE html>
@@ -48,6 +49,12 @@ $body
 """)
 
 
+#: what a run page says where its samples would be
+NO_SAMPLES = ("No sample snapshots: the verdict rests on the losses alone, which are weak evidence. Keep samples.npz "
+              "(step_<N> keys) and real.npz beside the history, or pass --samples and --real, to see the samples "
+              "and have them judged.")
+
+
 def _e(text: object) -> str:
     return html.escape(str(text), quote=True)
 
@@ -56,9 +63,12 @@ def _verdict(d: Diagnosis) -> str:
     return f'<span class="v-{d.verdict.value}">{_e(d.verdict.value)}</span>'
 
 
+_MIME = {".png": "image/png", ".gif": "image/gif"}
+
+
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return f"data:image/png;base64,{data}"
+    return f"data:{_MIME.get(path.suffix.lower(), 'image/png')};base64,{data}"
 
 
 def _figure(fig: RunFigure) -> str:
@@ -101,14 +111,21 @@ def run_page(run: ReportRun, figures: Sequence[RunFigure], *, index_href: str | 
         "<h2>Findings</h2>",
         _findings_table(d),
     ]
-    main = [f for f in figures if not f.path.name.startswith("samples_")]
-    samples = [f for f in figures if f.path.name.startswith("samples_")]
+    main = [f for f in figures if f.section == "figures"]
+    evolution = [f for f in figures if f.section == "evolution"]
+    samples = [f for f in figures if f.section == "samples"]
     if main:
         parts.append("<h2>Figures</h2>")
         parts += [_figure(f) for f in main]
+    if evolution:
+        parts.append("<h2>Evolution</h2>")
+        parts += [_figure(f) for f in evolution]
     if samples:
         parts.append("<h2>Samples</h2>")
         parts.append('<div class="samples">' + "".join(_figure(f) for f in samples) + "</div>")
+    elif not d.inputs.get("samples"):
+        parts.append("<h2>Samples</h2>")
+        parts.append(f"<p class='missing'>{_e(NO_SAMPLES)}</p>")
     if d.warnings:
         parts.append("<h2>Warnings</h2><ul>" + "".join(f"<li>{_e(w)}</li>" for w in d.warnings) + "</ul>")
     return _PAGE.substitute(title=_e(f"gandiag: {run.key}"), style=_STYLE, body="\n".join(parts))

@@ -109,7 +109,7 @@ def test_console_hook_default_pattern(path, matches):
 
 
 def test_console_hook_entry_reads_a_console_log_and_blocks_a_failing_run(tmp_path):
-    assert HOOKS["gandiag"]["entry"] == "gandiag analyze"  # the history hook is unchanged
+    assert HOOKS["gandiag"]["entry"] == "gandiag analyze --output-format concise"
     entry = HOOKS["gandiag-console"]["entry"].split()
     lines = [f">{i}, d1={0.6 if i < 20 else 0.0004:.4f}, d2={0.6 if i < 20 else 0.0003:.4f} g={1 + i / 50:.3f}, "
              f"a1={70 if i < 20 else 100}, a2={65 if i < 20 else 100}" for i in range(1, 301)]
@@ -118,3 +118,7 @@ def test_console_hook_entry_reads_a_console_log_and_blocks_a_failing_run(tmp_pat
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     done = subprocess.run([*entry, str(log)], capture_output=True, text=True, env=env, timeout=120, check=False)
     assert done.returncode == 1 and "non_converged" in done.stdout, done.stdout + done.stderr
+    # concise: one line for the run (a console log is named without a line), then the count
+    assert done.stdout.splitlines() == [f"{log}: non_converged {done.stdout.split()[2]} GD105 discriminator-won "
+                                        f"(onset step {done.stdout.split('onset step ')[1].split(')')[0]})",
+                                        "1 runs: 1 non_converged; 1 failing the check"]

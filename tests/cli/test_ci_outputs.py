@@ -111,4 +111,15 @@ def test_pre_commit_hook_entry_on_committed_histories(tmp_path):
 
     blocked = run(matched)
     assert blocked.returncode == 1 and "bad/history.csv" in blocked.stdout and "GD901" in blocked.stdout
+    # concise, like ruff in a hook: one line per run with the line of the onset, and a count
+    bad, ok, summary = blocked.stdout.splitlines()
+    assert re.fullmatch(r"runs/bad/history\.csv:\d+: non_converged [01]\.\d\d GD901 nonfinite-losses \(onset step \d+\)", bad)
+    line = int(bad.split(":")[1])
+    step = int(re.search(r"onset step (\d+)", bad).group(1))
+    logged = (tmp_path / "runs" / "bad" / "history.csv").read_text().splitlines()[line - 1]
+    assert int(float(logged.split(",")[0])) == step  # the line that logged the onset
+    assert ok.startswith("runs/ok/history.csv: stable ") and summary.endswith("1 failing the check")
     assert run(["runs/ok/history.csv"]).returncode == 0
+    # the full report is one flag away: the last --output-format wins
+    full = run([*matched, "--output-format", "text"])
+    assert full.returncode == 1 and len(full.stdout.splitlines()) > 10 and "evidence:" in full.stdout

@@ -50,6 +50,25 @@ def test_train_command_writes_a_run(tmp_path):
         assert [r[0] for r in csv.reader(fh)][1:] == [str(i) for i in range(1, 13)]
 
 
+@pytest.mark.train
+def test_train_live_feeds_the_view_every_row_and_snapshot(tmp_path):
+    pytest.importorskip("tensorflow")
+    from gandiag.harness import make_config, train
+    from gandiag.live.view import LiveView
+
+    view = LiveView(tmp_path / "run", budget=1.0, min_interval=0.0, title="ring8")
+    result = train(make_config("stable", "ring8", steps=10, seed=0, snapshot_every=5), out=tmp_path / "run",
+                   plots=False, view=view)
+    assert result.status == "completed"
+    assert view.columns()["step"].tolist() == list(range(1, 11)) and view.latest[0] == 10
+    assert view.real is not None and view.real.shape == (1000, 2)  # the reference real.npz holds
+    page = (tmp_path / "run" / "live.html").read_text()
+    assert "The run has ended" in page and "http-equiv" not in page
+    out = runner.invoke(app, ["train", "--dataset", "ring8", "--steps", "6", "--out", str(tmp_path / "cli"),
+                              "--no-plots", "--live"])
+    assert out.exit_code == 0 and "live view: " in out.output and (tmp_path / "cli" / "live.html").is_file()
+
+
 def test_format_metrics():
     from gandiag.cli.train import format_metrics
 

@@ -1,4 +1,3 @@
-import itertools
 import os
 
 import numpy as np
@@ -7,7 +6,8 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from gandiag.report import figures
+from gandiag.report import canvas, figures
+from tests.report.drawn import assert_no_overlapping_text
 
 RUNS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "fixtures", "runs")
 
@@ -16,51 +16,6 @@ def _png(path):
     data = path.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     return data
-
-
-@pytest.fixture
-def captured(monkeypatch):
-    """Keep each figure's drawn texts and their boxes (in pixels), before _save closes it.
-
-    Texts are collected from the renderer's draw_text calls: matplotlib keeps
-    Text objects for ticks outside the view that it never draws.
-    """
-    from matplotlib.backends.backend_agg import RendererAgg
-
-    seen = []
-    real_save = figures._save
-
-    def spy(plt, fig, path):
-        drawn = []
-        real_draw_text = RendererAgg.draw_text
-
-        def record(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-            if mtext is not None and s.strip():
-                drawn.append(mtext)
-            return real_draw_text(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-        monkeypatch.setattr(RendererAgg, "draw_text", record)
-        fig.canvas.draw()
-        monkeypatch.setattr(RendererAgg, "draw_text", real_draw_text)
-        renderer = fig.canvas.get_renderer()
-        boxes = [(t.get_text(), t.get_window_extent(renderer)) for t in dict.fromkeys(drawn)]
-        seen.append({"fig": fig, "axes": list(fig.axes), "boxes": boxes,
-                     "size": (fig.get_figwidth() * fig.dpi, fig.get_figheight() * fig.dpi)})
-        return real_save(plt, fig, path)
-
-    monkeypatch.setattr(figures, "_save", spy)
-    return seen
-
-
-def assert_no_overlapping_text(record):
-    boxes = [(s, b) for s, b in record["boxes"] if b.width > 0 and b.height > 0]
-    for (s1, b1), (s2, b2) in itertools.combinations(boxes, 2):
-        overlap_w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
-        overlap_h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
-        assert overlap_w <= 0.5 or overlap_h <= 0.5, f"text boxes overlap: {s1!r} and {s2!r}"
-    width, height = record["size"]
-    for s, b in boxes:  # nothing cut off at the figure's edges
-        assert b.x0 >= -1 and b.y0 >= -1 and b.x1 <= width + 1 and b.y1 <= height + 1, f"{s!r} outside the figure"
 
 
 def _legend(ax):
@@ -124,17 +79,18 @@ def test_sample_grid_and_scatter_from_recorded_runs(tmp_path, captured):
     _png(figures.plot_sample_grid(digits[:100], tmp_path / "g.png", title="step 600 (end)"))
     _png(figures.plot_scatter(ring, real, tmp_path / "s.png", title="ring8-stable-s0: step 1500 (end)"))
     grid, scatter = captured
-    assert _legend(scatter["axes"][0]) == ["real", "generated"]
+    legend = scatter["fig"].legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == [f"real ({len(real):,})", f"generated ({len(ring):,})"]
     assert (scatter["axes"][0].get_xlabel(), scatter["axes"][0].get_ylabel()) == ("x1", "x2")
     assert_no_overlapping_text(grid)
     assert_no_overlapping_text(scatter)
 
 
 def test_the_overlap_check_sees_overlapping_text(tmp_path, captured):
-    plt = figures._pyplot()
+    plt = canvas.pyplot()
     fig = plt.figure(figsize=(3, 2))
     fig.text(0.2, 0.5, "GD101 discriminator-loss-vanishes")
     fig.text(0.25, 0.5, "GD102")
-    figures._save(plt, fig, tmp_path / "o.png")
+    canvas.save(plt, fig, tmp_path / "o.png")
     with pytest.raises(AssertionError, match="overlap"):
         assert_no_overlapping_text(captured[0])

@@ -10,7 +10,7 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
-from gandiag.report import github, junit, markdown, text
+from gandiag.report import concise, github, junit, markdown, text
 from gandiag.report.summary import ReportRun
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -31,6 +31,7 @@ def check_snapshot(name: str, output: str) -> None:
     ("markdown.md", lambda runs: markdown.render(runs, errors=ERRORS, footer=["baseline b.json: 4 same"])),
     # the table only: the per-run blocks list every skipped rule, so each new rule would churn the snapshot
     ("text-summary.txt", lambda runs: "\n".join(text.summary_table(runs)) + "\n"),
+    ("concise.txt", lambda runs: concise.render(runs, errors=ERRORS) + "\n"),
 ])
 def test_snapshot(fixture_report_runs, name, render):
     check_snapshot(name, render(fixture_report_runs))
@@ -76,3 +77,17 @@ def test_markdown_table_has_a_row_per_run_and_escapes_pipes(fixture_report_runs)
 def test_single_run_text_keeps_the_full_block(fixture_report_runs):
     out = text.render(fixture_report_runs[:1])
     assert out.startswith("fixtures/runs/digits-convergence_failure-s0/history.csv") and "fix:" in out
+
+
+def test_concise_is_one_line_per_run_at_the_line_of_the_onset(fixture_report_runs):
+    lines = concise.render(fixture_report_runs, errors=ERRORS).splitlines()
+    assert len(lines) == len(fixture_report_runs) + 1
+    assert lines[-1].endswith("2 failing the check; 1 unreadable")
+    by_run = {line.split(":")[0]: line for line in lines[:-1]}
+    failing = by_run["fixtures/runs/digits-convergence_failure-s0/history.csv"]
+    d = next(r.diagnosis for r in fixture_report_runs if "convergence_failure" in r.key)
+    line = int(failing.split(":")[1])
+    logged = (Path(__file__).parents[2] / d.source).read_text().splitlines()[line - 1]
+    assert int(logged.split(",")[0]) == d.onset_step  # the history's line that logged the onset
+    assert failing.endswith(f"non_converged {d.confidence:.2f} GD105 discriminator-won (onset step {d.onset_step})")
+    assert "decided by" in by_run["fixtures/runs/digits-stable-s0/history.csv"]
