@@ -90,6 +90,10 @@ PANELS = (
           "bins off (NDB): share of k-means bins of the real data holding a different share of samples", True),
     Panel("nonfinite_share", None, "nonfinite_share", "same", "non-finite: share of samples holding NaN or inf",
           False),
+    # measured only without a reference, and only for images (GD308)
+    Panel("nn_spread", None, "nn_spread", "same",
+          "few distinct images: median nearest-neighbour distance among them over their mean pairwise distance",
+          False, share=False),
 )
 
 
@@ -109,6 +113,8 @@ def _drawn(panel: Panel, limits: Sequence[Limit], rows: Sequence[Mapping[str, An
         return False
     if panel.key == "nonfinite_share":
         return bool(np.nanmax(np.r_[_column(rows, panel.key), 0.0]) > 0)
+    if panel.key == "nn_spread":
+        return bool(np.isfinite(_column(rows, panel.key)).any())
     return True
 
 

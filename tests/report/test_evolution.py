@@ -139,3 +139,18 @@ def test_sample_limits_read_every_snapshot_condition():
         ("GD301", "reach_ratio"), ("GD302", "near_ratio"), ("GD303", "dup_share"), ("GD304", "ndb_excess"),
         ("GD306", "mpd_ratio"), ("GD307", "mpd_ratio"), ("GD310", "near_ratio"), ("GD310", "reach_ratio")}
     assert not any(lim.code.startswith("GD1") for lim in limits)  # loss rules are not sample limits
+
+
+def test_the_sample_rules_figure_draws_the_no_reference_spread_of_images_and_its_limit(tmp_path):
+    # the tutorial port's collapse grids without the real eights: GD308 decides, so its panel must be there
+    from gandiag.engine.loader import load_rules
+    from gandiag.report import sample_stats
+
+    root = Path(__file__).resolve().parents[2] / "fixtures" / "tutorial" / "collapse-s0"
+    d = gandiag.analyze(root / "collapse.log", samples=root / "results_collapse", grid=(10, 10))
+    limits = sample_stats.sample_limits(load_rules())
+    drawn = [p.key for p in sample_stats.PANELS if sample_stats._drawn(p, limits, d.snapshots)]
+    assert "nn_spread" in drawn and "near" in drawn  # near: drawn as missing, in words
+    assert any(lim.code == "GD308" and lim.series == "nn_spread" for lim in limits)
+    out = sample_stats.plot_sample_rules(d.snapshots, tmp_path / "rules.png", limits=limits)
+    assert out.stat().st_size > 10_000
