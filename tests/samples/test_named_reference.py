@@ -20,12 +20,15 @@ def test_digits_by_name_is_scikit_learns_digits_in_the_harness_scale():
     np.testing.assert_allclose(ref[..., 0], load_digits().images / 8.0 - 1.0, atol=1e-6)
 
 
-def test_a_file_of_that_name_wins_over_the_data_set(tmp_path, monkeypatch):
+def test_a_folder_of_that_name_wins_over_the_data_set(tmp_path, monkeypatch):
+    from PIL import Image
+
     monkeypatch.chdir(tmp_path)
-    np.save(tmp_path / "digits", np.zeros((60, 3)))  # digits.npy, not "digits"
     (tmp_path / "digits").mkdir()
-    with pytest.raises(InputError):  # the folder "digits" is read as a folder of images (it has none)
-        read_reference("digits")
+    for i in range(3):
+        Image.fromarray(np.full((5, 5), 40 * i, dtype=np.uint8)).save(tmp_path / "digits" / f"{i}.png")
+    ref = read_reference("digits")  # the user's folder of images, not scikit-learn's 1,797 digits
+    assert ref.shape[0] == 3 and ref.shape[1:3] == (5, 5)
 
 
 def test_mnist_is_read_from_the_keras_cache_never_downloaded(tmp_path, monkeypatch):
